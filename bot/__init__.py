@@ -1,0 +1,1 @@
+"""bunce-slack: create Bunce segments from Slack."""

@@ -1,0 +1,107 @@
+"""The command line: `python -m bot` serves; `init-db` and `keys …` are for operators."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.config import ConfigError, Settings
+
+logger = logging.getLogger("bot")
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from dotenv import load_dotenv
+
+    load_dotenv(override=False)  # the real environment wins over .env
+    try:
+        settings = Settings.from_env(os.environ, serving=args.command in (None, "serve"))
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.log import configure_logging
+
+    configure_logging(settings.log_level)
+    if args.command in (None, "serve"):
+        return _serve(settings)
+    if args.command == "init-db":
+        return _init_db(settings)
+    return _keys(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve Slack (the default): Socket Mode or HTTP on $PORT")
+    commands.add_parser("init-db", help="create the database tables (idempotent)")
+    keys = commands.add_parser("keys", help="manage workspaces' Bunce keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    key_set = keys.add_parser("set", help="store a key read from standard input")
+    key_set.add_argument("team_id")
+    key_set.add_argument("--enterprise-id")
+    keys.add_parser("list", help="list workspaces with a key (hints only)")
+    key_delete = keys.add_parser("delete", help="delete a workspace's key")
+    key_delete.add_argument("team_id")
+    key_delete.add_argument("--enterprise-id")
+    return parser
+
+
+def _serve(settings: Settings) -> int:
+    from bot.app import create_app
+    from bot.services import build_services
+    from bot.store.db import init_db
+    from bot.wsgi import EVENTS_PATH, Application
+
+    services = build_services(settings)
+    init_db(services.engine)
+    app = create_app(settings, services)
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        logger.info("serving Slack over Socket Mode")
+        SocketModeHandler(app, settings.app_token).start()
+        return 0
+    from bot.devserver import serve
+
+    logger.info("serving HTTP on port %s at %s and /healthz", settings.port, EVENTS_PATH)
+    serve(Application(app, services.engine), settings.port)
+    return 0
+
+
+def _init_db(settings: Settings) -> int:
+    from bot.store.db import create_engine_for, init_db
+
+    init_db(create_engine_for(settings.database_url))
+    print("database ready")
+    return 0
+
+
+def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli import delete_key, list_keys, set_key
+
+    if args.keys_command == "set":
+        return set_key(settings, args.team_id, args.enterprise_id, _read_secret(sys.stdin))
+    if args.keys_command == "list":
+        return list_keys(settings)
+    return delete_key(settings, args.team_id, args.enterprise_id)
+
+
+def _read_secret(stream: TextIO) -> str:
+    """From a terminal without echo; otherwise the first line of standard input."""
+    if stream.isatty():
+        return getpass.getpass("Bunce secret key (sk_live_… or sk_test_…; input hidden): ")
+    return stream.readline().strip()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

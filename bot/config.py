@@ -1,0 +1,165 @@
+"""Settings: the configuration contract of DESIGN.md §5, read once into a typed value."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bot.store.crypto import validate_fernet_key
+from bot.store.db import is_sqlite, normalise_database_url
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_BUNCE_API_URL = "https://api.bunce.so/v1"
+DEFAULT_BUNCE_SANDBOX_API_URL = "https://sandbox.api.bunce.so/v1"
+DEFAULT_PORT = 3000
+
+_GET_SIGNING_SECRET = (
+    "create the Slack app from manifest.yml (api.slack.com/apps → Create New App → From a "
+    "manifest), then copy Basic Information → App Credentials → Signing Secret"
+)
+_GET_BOT_TOKEN = (
+    "install the app (OAuth & Permissions → Install to Workspace) and copy the Bot User OAuth "
+    "Token, which starts with xoxb-"
+)
+_GET_APP_TOKEN = (
+    "Basic Information → App-Level Tokens → Generate, with the connections:write scope; it "
+    "starts with xapp-. Leave it unset to serve HTTP instead of Socket Mode"
+)
+_GET_FERNET_KEY = (
+    "generate one with: python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
+
+
+class ConfigError(Exception):
+    """The configuration is missing or malformed; `problems` names each one and how to fix it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        count = len(self.problems)
+        head = f"bunce-slack cannot start: {count} configuration problem{'s' if count > 1 else ''}"
+        lines = [head + " (set these in the environment or in .env; see .env.example):"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment. Secrets never appear in repr."""
+
+    signing_secret: str | None = field(default=None, repr=False)
+    bot_token: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    bunce_api_url: str = DEFAULT_BUNCE_API_URL
+    bunce_sandbox_api_url: str = DEFAULT_BUNCE_SANDBOX_API_URL
+    database_url: str = "sqlite:///bunce_bot.sqlite3"
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    port: int = DEFAULT_PORT
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, serving: bool = True) -> Settings:
+        """Read and check every variable; `serving=False` is for CLI commands that need no Slack."""
+        env = {name: value.strip() for name, value in environ.items() if value and value.strip()}
+        problems: list[str] = []
+        settings = cls(
+            signing_secret=env.get("SLACK_SIGNING_SECRET"),
+            bot_token=env.get("SLACK_BOT_TOKEN"),
+            app_token=env.get("SLACK_APP_TOKEN"),
+            slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL, problems),
+            bunce_api_url=_url(env, "BUNCE_API_URL", DEFAULT_BUNCE_API_URL, problems),
+            bunce_sandbox_api_url=_url(
+                env, "BUNCE_SANDBOX_API_URL", DEFAULT_BUNCE_SANDBOX_API_URL, problems
+            ),
+            database_url=_database_url(env, problems),
+            encryption_keys=_encryption_keys(env, problems),
+            port=_port(env, problems),
+            log_level=_log_level(env, problems),
+        )
+        if serving:
+            problems += _slack_problems(settings, env)
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+
+def _slack_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    problems = []
+    token = settings.bot_token
+    if not token:
+        problems.append(f"SLACK_BOT_TOKEN is missing: {_GET_BOT_TOKEN}.")
+    elif not token.startswith(("xoxb-", "xoxe.xoxb-")):
+        problems.append(f"SLACK_BOT_TOKEN is not a bot token: {_GET_BOT_TOKEN}.")
+    if settings.app_token and not settings.app_token.startswith("xapp-"):
+        problems.append(f"SLACK_APP_TOKEN is not an app-level token: {_GET_APP_TOKEN}.")
+    if not settings.app_token and not settings.signing_secret:
+        problems.append(
+            f"SLACK_SIGNING_SECRET is missing (needed to serve HTTP): {_GET_SIGNING_SECRET}."
+        )
+    if "SLACK_CLIENT_ID" in env or "SLACK_CLIENT_SECRET" in env:
+        problems.append(
+            "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set, but multi-workspace install is not "
+            "available in this version: unset them and set SLACK_BOT_TOKEN."
+        )
+    return problems
+
+
+def _url(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:
+    value = env.get(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(f"{name} must be an http(s) URL such as {default} (got {value!r}).")
+    return value
+
+
+def _database_url(env: Mapping[str, str], problems: list[str]) -> str:
+    url = normalise_database_url(env.get("DATABASE_URL"))
+    if not (is_sqlite(url) or url.startswith("postgresql+psycopg://")):
+        problems.append(
+            "DATABASE_URL must be a sqlite:/// path or a postgres:// / postgresql:// URL "
+            "(leave it unset for the default SQLite file bunce_bot.sqlite3)."
+        )
+    return url
+
+
+def _encryption_keys(env: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    keys = tuple(part.strip() for part in env.get("ENCRYPTION_KEY", "").split(",") if part.strip())
+    for position, key in enumerate(keys, start=1):
+        if not validate_fernet_key(key):
+            problems.append(
+                f"ENCRYPTION_KEY entry {position} is not a Fernet key (32 url-safe base64 bytes): "
+                f"{_GET_FERNET_KEY}."
+            )
+    url = normalise_database_url(env.get("DATABASE_URL"))
+    if not keys and not is_sqlite(url):
+        problems.append(
+            "ENCRYPTION_KEY is required with PostgreSQL (Bunce keys are encrypted at rest and "
+            f"every web process must share the key): {_GET_FERNET_KEY}."
+        )
+    return keys
+
+
+def _port(env: Mapping[str, str], problems: list[str]) -> int:
+    raw = env.get("PORT", str(DEFAULT_PORT))
+    if raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    problems.append(f"PORT must be a number between 1 and 65535 (got {raw!r}).")
+    return DEFAULT_PORT
+
+
+def _log_level(env: Mapping[str, str], problems: list[str]) -> str:
+    level = env.get("LOG_LEVEL", "INFO").upper()
+    if level not in logging.getLevelNamesMapping():
+        problems.append(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR (got {level!r}).")
+        return "INFO"
+    return level

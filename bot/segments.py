@@ -1,0 +1,119 @@
+"""The domain of creating a segment: the form, its rules, and what Bunce's answer means."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+
+from bot import ids
+from bot.bunce import BunceClientFactory, Segment
+from bot.bunce.errors import (
+    BunceAuthError,
+    BunceError,
+    BunceRateLimited,
+    BunceUnavailableError,
+    BunceValidationError,
+)
+from bot.bunce.keys import InvalidKeyError
+
+logger = logging.getLogger(__name__)
+
+NAME_MAX = 255
+DESCRIPTION_MAX = 1000
+
+# Bidirectional overrides and isolates can make a name read differently from what it is.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@dataclass(frozen=True)
+class SegmentForm:
+    """What the person typed in the create modal, trimmed."""
+
+    name: str
+    description: str = ""
+    add_all_customers: bool = False
+    channel_id: str | None = None
+
+    def normalised(self) -> SegmentForm:
+        return SegmentForm(
+            name=self.name.strip(),
+            description=self.description.strip(),
+            add_all_customers=self.add_all_customers,
+            channel_id=self.channel_id or None,
+        )
+
+
+class Problem(Enum):
+    """Why a segment was not created; ui.messages turns each into a sentence."""
+
+    NOT_CONNECTED = "not_connected"
+    KEY_REJECTED = "key_rejected"
+    INVALID = "invalid"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    STORE_UNAVAILABLE = "store_unavailable"
+    UNEXPECTED = "unexpected"
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """Either the created segment, or the problem (with Bunce's own message for 4xx)."""
+
+    segment: Segment | None = None
+    problem: Problem | None = None
+    bunce_message: str | None = None
+
+
+def _bad_characters(text: str, *, allow_newlines: bool) -> bool:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
+    for ch in text:
+        if ch in allowed:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
+            return True
+    return False
+
+
+def validate(form: SegmentForm) -> dict[str, str]:
+    """Every problem with the form at once, keyed by the input's block_id; empty when valid."""
+    errors: dict[str, str] = {}
+    name, description = form.name.strip(), form.description.strip()
+    if not name:
+        errors[ids.NAME] = "Enter a name for the segment."
+    elif len(name) > NAME_MAX:
+        errors[ids.NAME] = f"Use {NAME_MAX} characters or fewer (this name has {len(name)})."
+    elif _bad_characters(name, allow_newlines=False):
+        errors[ids.NAME] = "Remove control characters (such as tabs or line breaks) from the name."
+    if len(description) > DESCRIPTION_MAX:
+        errors[ids.DESCRIPTION] = (
+            f"Use {DESCRIPTION_MAX} characters or fewer (this description has {len(description)})."
+        )
+    elif _bad_characters(description, allow_newlines=True):
+        errors[ids.DESCRIPTION] = "Remove control characters from the description."
+    if not form.channel_id:
+        errors[ids.ANNOUNCE] = "Choose a conversation to announce the segment in."
+    return errors
+
+
+def create_segment(form: SegmentForm, key: str, bunce: BunceClientFactory) -> CreateResult:
+    """Create once with the workspace's key; never retried here (see bunce-api.md §7)."""
+    try:
+        client = bunce.for_key(key)
+        segment = client.create_segment(form.name, form.description or None, form.add_all_customers)
+    except InvalidKeyError:
+        return CreateResult(problem=Problem.KEY_REJECTED)
+    except BunceAuthError:
+        return CreateResult(problem=Problem.KEY_REJECTED)
+    except BunceValidationError as error:
+        return CreateResult(problem=Problem.INVALID, bunce_message=error.message)
+    except BunceRateLimited:
+        return CreateResult(problem=Problem.RATE_LIMITED)
+    except BunceUnavailableError:
+        logger.warning("bunce unavailable during create", exc_info=True)
+        return CreateResult(problem=Problem.UNAVAILABLE)
+    except BunceError as error:
+        logger.exception("unexpected answer from Bunce during create")
+        return CreateResult(problem=Problem.UNEXPECTED, bunce_message=error.message)
+    return CreateResult(segment=segment)

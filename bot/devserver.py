@@ -16,8 +16,13 @@ class _QuietHandler(WSGIRequestHandler):
         """Access logs carry query strings; the app logs what matters itself."""
 
 
-def serve(application: Any, port: int, host: str = "0.0.0.0") -> None:
-    with make_server(
+def create_server(application: Any, host: str, port: int) -> WSGIServer:
+    """Bound but not yet serving; port 0 picks a free port (tests)."""
+    return make_server(
         host, port, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-    ) as server:
+    )
+
+
+def serve(application: Any, port: int, host: str = "0.0.0.0") -> None:
+    with create_server(application, host, port) as server:
         server.serve_forever()

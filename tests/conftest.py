@@ -9,6 +9,10 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.fakes.bunce import FakeBunceApi
+from tests.fakes.slack import FakeSlackApi
+from tests.harness import Harness, start_harness, stop_harness
+
 PG_URL_ENV = "TEST_DATABASE_URL"
 
 
@@ -51,3 +55,33 @@ def database_url(request) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlackApi]:
+    with FakeSlackApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_bunce() -> Iterator[FakeBunceApi]:
+    with FakeBunceApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def harness(sqlite_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi) -> Iterator[Harness]:
+    """The whole app on SQLite, serving signed HTTP on loopback, pointed at the fakes."""
+    running = start_harness(sqlite_url, fake_slack, fake_bunce)
+    yield running
+    stop_harness(running)
+
+
+@pytest.fixture
+def any_db_harness(
+    database_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
+) -> Iterator[Harness]:
+    """The same, once on SQLite and once on PostgreSQL (when TEST_DATABASE_URL is set)."""
+    running = start_harness(database_url, fake_slack, fake_bunce)
+    yield running
+    stop_harness(running)

@@ -1,0 +1,160 @@
+"""The database: URL handling, engines for SQLite and PostgreSQL, shared metadata, StoreError."""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+DEFAULT_DATABASE_URL = "sqlite:///bunce_bot.sqlite3"
+
+# Modules whose tables live on `metadata`; init_db imports them so no table is forgotten just
+# because nothing imported its module yet. Add each new table module here.
+TABLE_MODULES = ("bot.store.keys",)
+
+# Any constant works; it only has to be the same in every process that runs init_db.
+_INIT_LOCK_ID = 0x62756E6365
+
+_DB_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+
+class StoreError(Exception):
+    """The database is unavailable or failed; the message is safe to show operators."""
+
+
+@contextmanager
+def database_errors(action: str) -> Iterator[None]:
+    """Turn driver and SQLAlchemy errors raised inside the block into StoreError."""
+    try:
+        yield
+    except _DB_ERRORS as exc:
+        # Only the error class: str(exc) can carry SQL, parameters or connection details.
+        kind = type(getattr(exc, "orig", None) or exc).__name__
+        raise StoreError(f"database unavailable or failed while {action} ({kind})") from exc
+
+
+def normalise_database_url(url: str | None) -> str:
+    """DATABASE_URL as SQLAlchemy wants it: a default SQLite file, psycopg 3 for PostgreSQL."""
+    if not url:
+        return DEFAULT_DATABASE_URL
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def is_sqlite(url: str | None) -> bool:
+    """True when the (normalised) URL names a SQLite database."""
+    return normalise_database_url(url).startswith("sqlite")
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine tuned for a multi-threaded web process on SQLite or PostgreSQL."""
+    url = normalise_database_url(url)
+    if is_sqlite(url):
+        return _sqlite_engine(url)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in make_url(url).query:
+        # A database that does not answer must fail a request, not hang a worker thread.
+        connect_args["connect_timeout"] = 5
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=10,
+        hide_parameters=True,
+        connect_args=connect_args,
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """A SQLite engine shared by threads, waiting on locks rather than failing at once."""
+    database = make_url(url).database
+    in_memory = not database or database == ":memory:"
+    # timeout: wait up to 15 s for another writer's lock instead of failing at once.
+    engine = sa.create_engine(
+        url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 15}
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            # WAL lets readers proceed while one writer commits (gunicorn threads and workers).
+            # On a new file another connection may be switching right now, and the switch fails
+            # without waiting; the mode is stored in the file, so this connection follows anyway.
+            with suppress(sqlite3.OperationalError):
+                cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    """Create every table that does not exist yet; safe to run from several processes at once."""
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
+    with database_errors("creating tables"), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Concurrent CREATE TABLEs collide even with IF NOT EXISTS; one creator at a time.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_INIT_LOCK_ID)))
+            metadata.create_all(conn, checkfirst=True)
+            return
+        # SQLite has no advisory locks, and create_all's check-then-create loses races with other
+        # processes; CREATE ... IF NOT EXISTS is one atomic statement.
+        for table in metadata.sorted_tables:
+            conn.execute(CreateTable(table, if_not_exists=True))
+            for index in table.indexes:
+                conn.execute(CreateIndex(index, if_not_exists=True))
+
+
+def ping(engine: Engine) -> bool:
+    """True when the database answers a trivial query (used by /healthz)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except _DB_ERRORS:
+        return False
+    return True
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored as UTC; SQLite, which drops offsets, reads back UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Refuse naive datetimes and store everything else in UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Return an aware UTC datetime whatever the backend gave back."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,912 @@
+"""FakeSlackApi: a loopback fake of Slack's Web API and response_url webhooks, for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "channels:join",
+    "users:read",
+    "im:write",
+)
+DEFAULT_TEAM_ID = "T0001"
+APP_ID = "A0FAKEAPP"
+RESPONSE_URL_MAX_USES = 5
+RESPONSE_URL_TTL = 30 * 60.0
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_TEXT_CHARS = 40_000
+MAX_VIEW_STACK = 3
+# Slack's methods take these as JSON-encoded strings in form bodies; slack_sdk sends them as JSON.
+_JSON_ARGS = ("view", "blocks", "attachments", "metadata", "user_auth_blocks")
+_SCOPE_FOR = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.join": "channels:join",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+}
+_VIEW_DEFAULTS: dict[str, Any] = {
+    "private_metadata": "",
+    "callback_id": "",
+    "external_id": "",
+    "close": None,
+    "submit": None,
+    "clear_on_close": False,
+    "notify_on_close": False,
+}
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+# hooks.slack.com answers webhook posts with a short text body ("ok", or an error word).
+_TEXT = {"Content-Type": "text/html; charset=utf-8"}
+
+Clock = Callable[[], float]
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    """One Web API request as the fake received and answered it."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    headers: dict[str, str]
+    raw_body: bytes
+    at: float
+    http_method: str = "POST"
+    status: int = 200
+    response: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    """One POST to a response_url, with the fake's answer."""
+
+    token: str
+    body: Any
+    headers: dict[str, str]
+    raw_body: bytes
+    at: float
+    status: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An installed workspace: who the bot is there and which scopes it holds."""
+
+    team_id: str
+    enterprise_id: str | None
+    bot_user_id: str
+    bot_id: str
+    scopes: frozenset[str]
+
+
+@dataclass
+class Channel:
+    """A conversation the fake knows; mutable because the bot can join it."""
+
+    id: str
+    team_id: str | None
+    is_private: bool = False
+    is_im: bool = False
+    is_member: bool = False
+    is_archived: bool = False
+    name: str | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    """A human user that users.info can describe."""
+
+    id: str
+    team_id: str | None
+    name: str
+    is_admin: bool
+    is_owner: bool
+    is_primary_owner: bool
+    tz: str
+
+
+@dataclass
+class _Trigger:
+    expires_at: float
+    view_id: str | None
+    used: bool = False
+
+
+@dataclass
+class _ResponseUrl:
+    created_at: float
+    uses: int = 0
+
+
+@dataclass(frozen=True)
+class _Fault:
+    error: str | None
+    status: int
+    headers: dict[str, str]
+    delay: float
+
+    @property
+    def answers(self) -> bool:
+        """Whether the fault replaces the real answer (rather than only delaying it)."""
+        return self.error is not None or self.status != 200
+
+
+class _Refusal(Exception):
+    """A Slack error answer ({"ok": false, "error": ...}) raised inside a method handler."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeSlackApi
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def _handle(self, verb: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, out_headers, body = self.server.fake._route(verb, self.path, headers, raw)
+        self.send_response(status)
+        for name, value in out_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep pytest output free of access logs."""
+
+
+def _decode_args(query: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
+    """Merge query string and body (JSON or form) into one dict, decoding JSON-string args."""
+    args: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    if raw and headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise _Refusal("invalid_json") from exc
+        if not isinstance(body, dict):
+            raise _Refusal("invalid_json")
+        args.update(body)
+    elif raw:
+        args.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    for name in _JSON_ARGS:
+        value = args.get(name)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            # Undecodable values stay as sent; the method then answers invalid_blocks_format etc.
+            with contextlib.suppress(ValueError):
+                args[name] = json.loads(value)
+    return args
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    return value[7:] if value.startswith("Bearer ") else None
+
+
+def _text_of(obj: Any) -> str:
+    return obj.get("text", "") if isinstance(obj, dict) else ""
+
+
+def _view_problems(view: dict[str, Any], kind: str) -> Iterable[str]:
+    """Yield Slack-style validation messages for a modal or home view."""
+    if view.get("type") != kind:
+        yield f"[ERROR] must be '{kind}' [json-pointer:/view/type]"
+    if kind == "modal" and not isinstance(view.get("title"), dict):
+        yield "[ERROR] missing required field: title [json-pointer:/view]"
+    for name in ("title", "submit", "close"):
+        if len(_text_of(view.get(name))) > 24:
+            yield f"[ERROR] must be less than 25 characters [json-pointer:/view/{name}/text]"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        yield "[ERROR] missing required field: blocks [json-pointer:/view]"
+        blocks = []
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        yield "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"
+    if any(not isinstance(b, dict) or "type" not in b for b in blocks):
+        yield "[ERROR] missing required field: type [json-pointer:/view/blocks]"
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        yield "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]"
+    for name in ("callback_id", "external_id"):
+        if len(str(view.get(name, ""))) > 255:
+            yield f"[ERROR] must be less than 256 characters [json-pointer:/view/{name}]"
+    has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
+    if kind == "modal" and has_input and not view.get("submit"):
+        yield "[ERROR] must provide a submit property when using input blocks [json-pointer:/view]"
+
+
+def _check_view(view: Any, kind: str) -> dict[str, Any]:
+    if not isinstance(view, dict):
+        raise _Refusal("invalid_arguments", response_metadata={"messages": ["invalid `view`"]})
+    problems = list(_view_problems(view, kind))
+    if problems:
+        raise _Refusal("invalid_arguments", response_metadata={"messages": problems})
+    return view
+
+
+def _check_blocks(blocks: Any) -> None:
+    if not isinstance(blocks, list):
+        raise _Refusal("invalid_blocks_format")
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        messages = ["[ERROR] no more than 50 items allowed [json-pointer:/blocks]"]
+        raise _Refusal("invalid_blocks", response_metadata={"messages": messages})
+    if any(not isinstance(b, dict) or "type" not in b for b in blocks):
+        messages = ["[ERROR] missing required field: type [json-pointer:/blocks]"]
+        raise _Refusal("invalid_blocks", response_metadata={"messages": messages})
+
+
+def _message_content(args: dict[str, Any]) -> dict[str, Any]:
+    """Validate and pick the content fields of a chat.* call."""
+    text, blocks = args.get("text"), args.get("blocks")
+    if not text and not blocks and not args.get("attachments"):
+        raise _Refusal("no_text")
+    if blocks is not None:
+        _check_blocks(blocks)
+    if text is not None and len(str(text)) > MAX_TEXT_CHARS:
+        raise _Refusal("msg_too_long")
+    keep = ("text", "blocks", "attachments", "thread_ts", "metadata")
+    return copy.deepcopy({k: args[k] for k in keep if k in args})
+
+
+def _channel_info(channel: Channel) -> dict[str, Any]:
+    info = {
+        "id": channel.id,
+        "name": channel.name,
+        "is_channel": not channel.is_private and not channel.is_im,
+        "is_group": channel.is_private,
+        "is_im": channel.is_im,
+        "is_private": channel.is_private or channel.is_im,
+        "is_archived": channel.is_archived,
+        "is_member": channel.is_member,
+    }
+    return info | ({"user": channel.user} if channel.user else {})
+
+
+class FakeSlackApi:
+    """A thread-safe loopback Slack Web API plus response_url endpoint that records requests."""
+
+    def __init__(self, now: Clock = time.monotonic) -> None:
+        self.now = now
+        self.tokens: dict[str, str] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.requests: list[SlackCall] = []
+        self._posts: list[ResponsePost] = []
+        self._workspaces: dict[str, Workspace] = {}
+        self._revoked: set[str] = set()
+        self._channels: dict[str, Channel] = {}
+        self._users: dict[str, User] = {}
+        self._messages: dict[str, list[dict[str, Any]]] = {}
+        self._ephemerals: dict[str, list[dict[str, Any]]] = {}
+        self._triggers: dict[str, _Trigger] = {}
+        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._faults: dict[str, list[_Fault]] = {}
+        self._counter = 0
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "conversations.join": self._conversations_join,
+            "conversations.open": self._conversations_open,
+            "users.info": self._users_info,
+        }
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeSlackApi:
+        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        # A short poll interval: shutdown() waits up to one interval, once per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="FakeSlackApi", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; wakes any scripted delay so shutdown is prompt."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+        with self._changed:
+            self._changed.notify_all()
+
+    def __enter__(self) -> FakeSlackApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def root_url(self) -> str:
+        """`http://127.0.0.1:PORT`, the fake's origin."""
+        if self._server is None:
+            raise RuntimeError("FakeSlackApi is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL to give slack_sdk's WebClient."""
+        return f"{self.root_url}/api/"
+
+    # ---- world set-up ----------------------------------------------------------------------
+
+    def add_workspace(
+        self,
+        team_id: str,
+        token: str,
+        *,
+        enterprise_id: str | None = None,
+        bot_user_id: str = "UBOT",
+        scopes: Iterable[str] = DEFAULT_SCOPES,
+    ) -> Workspace:
+        """Install the app in a workspace whose bot token is `token`."""
+        ws = Workspace(team_id, enterprise_id, bot_user_id, f"B{team_id}", frozenset(scopes))
+        with self._lock:
+            self._workspaces[team_id] = ws
+            self.tokens[token] = team_id
+        return ws
+
+    def revoke_token(self, token: str) -> None:
+        """Make `token` answer token_revoked from now on (as after an uninstall)."""
+        with self._lock:
+            self._revoked.add(token)
+
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        team_id: str | None = None,
+        is_private: bool = False,
+        is_im: bool = False,
+        is_member: bool = False,
+        is_archived: bool = False,
+        name: str | None = None,
+    ) -> Channel:
+        """Create a conversation; team_id None makes it visible from every workspace."""
+        channel = Channel(
+            channel_id,
+            team_id,
+            is_private,
+            is_im,
+            is_member,
+            is_archived,
+            name or channel_id.lower(),
+        )
+        with self._lock:
+            self._channels[channel_id] = channel
+        return channel
+
+    def is_member(self, channel_id: str) -> bool:
+        """Whether the bot is currently in the channel."""
+        with self._lock:
+            return self._channels[channel_id].is_member
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        team_id: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
+        name: str | None = None,
+        tz: str = "Europe/London",
+    ) -> User:
+        """Create a human user for users.info and conversations.open."""
+        user = User(
+            user_id, team_id, name or user_id.lower(), is_admin, is_owner, is_primary_owner, tz
+        )
+        with self._lock:
+            self._users[user_id] = user
+        return user
+
+    def issue_trigger(self, ttl: float = 3.0, *, view_id: str | None = None) -> str:
+        """Register a trigger_id valid for `ttl` seconds; view_id marks one fired inside a modal."""
+        with self._lock:
+            self._counter += 1
+            trigger_id = f"{self._counter}.{int(time.time())}.{secrets.token_hex(8)}"
+            self._triggers[trigger_id] = _Trigger(self.now() + ttl, view_id)
+        return trigger_id
+
+    def expire_trigger(self, trigger_id: str) -> None:
+        """Age a trigger past its lifetime without waiting."""
+        with self._lock:
+            self._triggers[trigger_id].expires_at = float("-inf")
+
+    def close_view(self, view_id: str) -> None:
+        """Act as the user closing a modal: the view is gone for views.update."""
+        with self._lock:
+            del self.views[view_id]
+
+    def response_url(self, token: str | None = None) -> str:
+        """A fresh response_url on the fake (5 uses, 30 minutes)."""
+        token = token or secrets.token_urlsafe(12)
+        with self._lock:
+            self._response_urls[token] = _ResponseUrl(self.now())
+        return f"{self.root_url}/response/{token}"
+
+    def expire_response_url(self, url_or_token: str) -> None:
+        """Age a response_url past 30 minutes without waiting."""
+        with self._lock:
+            self._response_urls[url_or_token.rsplit("/", 1)[-1]].created_at = float("-inf")
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = "internal_error",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+    ) -> None:
+        """Script the next `times` calls of `method` ("response_url" for webhooks) to misbehave.
+
+        With error None and status 200 the real answer is sent, only after `delay`.
+        """
+        fault = _Fault(error, status, dict(headers or {}), delay)
+        with self._lock:
+            self._faults.setdefault(method, []).extend([fault] * times)
+
+    # ---- inspection ------------------------------------------------------------------------
+
+    def calls(self, method: str) -> list[SlackCall]:
+        """Recorded requests for one Web API method, oldest first."""
+        with self._lock:
+            return [c for c in self.requests if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
+        """Block until `count` calls of `method` arrived, or fail listing what did."""
+        if self._wait(lambda: len(self.calls(method)) >= count, timeout):
+            return self.calls(method)
+        with self._lock:
+            seen = [
+                f"{c.method}:{(c.response or {}).get('error', c.status)}" for c in self.requests
+            ]
+        raise AssertionError(
+            f"expected {count} x {method} within {timeout}s, "
+            f"got {len(self.calls(method))}; received: {seen}"
+        )
+
+    def response_posts(self, token: str | None = None) -> list[ResponsePost]:
+        """Recorded response_url posts (accepted or not), optionally for one URL or token."""
+        key = token.rsplit("/", 1)[-1] if token else None
+        with self._lock:
+            return [p for p in self._posts if key is None or p.token == key]
+
+    def wait_for_response_posts(
+        self, count: int = 1, timeout: float = 5.0, token: str | None = None
+    ) -> list[ResponsePost]:
+        """Block until `count` response_url posts arrived, or fail listing what did."""
+        if self._wait(lambda: len(self.response_posts(token)) >= count, timeout):
+            return self.response_posts(token)
+        seen = [(p.token, p.status, p.body) for p in self.response_posts()]
+        raise AssertionError(
+            f"expected {count} response_url posts within {timeout}s; received: {seen}"
+        )
+
+    def messages(self, channel_id: str) -> list[dict[str, Any]]:
+        """Messages the bot posted (and updated) in a channel, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._messages.get(channel_id, []))
+
+    def ephemerals(self, channel_id: str) -> list[dict[str, Any]]:
+        """Ephemeral messages the bot sent in a channel, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._ephemerals.get(channel_id, []))
+
+    def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not done():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    # ---- HTTP plumbing ---------------------------------------------------------------------
+
+    def _route(self, verb: str, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        parts = urlsplit(path)
+        if parts.path.startswith("/api/"):
+            return self._api(verb, parts.path[len("/api/") :], parts.query, headers, raw)
+        if parts.path.startswith("/response/") and verb == "POST":
+            return self._webhook(parts.path[len("/response/") :], headers, raw)
+        return 404, _TEXT, b"not_found"
+
+    def _take_fault(self, name: str) -> _Fault | None:
+        with self._lock:
+            queue = self._faults.get(name)
+            return queue.pop(0) if queue else None
+
+    def _api(
+        self, verb: str, method: str, query: str, headers: dict[str, str], raw: bytes
+    ) -> Answer:
+        at, refusal = self.now(), None
+        try:
+            args = _decode_args(query, headers, raw)
+        except _Refusal as bad:
+            args, refusal = {}, bad
+        token = _bearer(headers) or args.get("token")
+        args.pop("token", None)
+        fault = self._take_fault(method)
+        with self._changed:
+            status, extra, payload = self._answer(method, token, args, fault, refusal)
+            record = SlackCall(method, args, token, headers, raw, at, verb, status, payload)
+            self.requests.append(record)
+            self._changed.notify_all()
+        if fault is not None and fault.delay:
+            self._stopping.wait(fault.delay)
+        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        return status, _JSON | extra, body
+
+    def _answer(
+        self,
+        method: str,
+        token: str | None,
+        args: dict[str, Any],
+        fault: _Fault | None,
+        refusal: _Refusal | None,
+    ) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+        if fault is not None and fault.answers:
+            payload = {"ok": False, "error": fault.error} if fault.error else None
+            return fault.status, fault.headers, payload
+        ws: Workspace | None = None
+        try:
+            if refusal is not None:
+                raise refusal
+            handler = self._methods.get(method)
+            if handler is None:
+                raise _Refusal("unknown_method", req_method=method)
+            ws = self._authenticate(token)
+            self._check_scope(ws, method)
+            payload = {"ok": True, **handler(ws, args)}
+        except _Refusal as no:
+            payload = {"ok": False, "error": no.error, **no.extra}
+        headers = {"X-OAuth-Scopes": ",".join(sorted(ws.scopes))} if ws else {}
+        return 200, headers, copy.deepcopy(payload)
+
+    def _authenticate(self, token: str | None) -> Workspace:
+        if not token:
+            raise _Refusal("not_authed")
+        if token in self._revoked:
+            raise _Refusal("token_revoked")
+        team_id = self.tokens.get(token)
+        if team_id is None and not self.tokens and token.startswith("xoxb-"):
+            team_id = DEFAULT_TEAM_ID  # convenience: no workspace added means any bot token works
+        if team_id is None:
+            raise _Refusal("invalid_auth")
+        default = Workspace(team_id, None, "UBOT", f"B{team_id}", frozenset(DEFAULT_SCOPES))
+        return self._workspaces.get(team_id, default)
+
+    def _check_scope(self, ws: Workspace, method: str) -> None:
+        needed = _SCOPE_FOR.get(method)
+        if needed and needed not in ws.scopes:
+            provided = ",".join(sorted(ws.scopes))
+            raise _Refusal("missing_scope", needed=needed, provided=provided)
+
+    def _webhook(self, token: str, headers: dict[str, str], raw: bytes) -> Answer:
+        at = self.now()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        fault = self._take_fault("response_url")
+        with self._changed:
+            status, answer = self._webhook_answer(token, body, fault, at)
+            self._posts.append(ResponsePost(token, body, headers, raw, at, status, answer))
+            self._changed.notify_all()
+        if fault is not None and fault.delay:
+            self._stopping.wait(fault.delay)
+        return status, _TEXT, answer.encode("utf-8")
+
+    def _webhook_answer(
+        self, token: str, body: Any, fault: _Fault | None, at: float
+    ) -> tuple[int, str]:
+        if fault is not None and fault.answers:
+            return fault.status, fault.error or ""
+        url = self._response_urls.get(token)
+        if url is None:
+            return 404, "no_service"
+        if at - url.created_at > RESPONSE_URL_TTL:
+            return 404, "expired_url"
+        if url.uses >= RESPONSE_URL_MAX_USES:
+            return 404, "used_url"
+        if not isinstance(body, dict):
+            return 400, "invalid_payload"
+        content = ("text", "blocks", "attachments", "delete_original")
+        if not any(body.get(k) for k in content):
+            return 400, "no_text"
+        url.uses += 1
+        return 200, "ok"
+
+    # ---- shared rules ----------------------------------------------------------------------
+
+    def _next_id(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter:08d}"
+
+    def _next_ts(self) -> str:
+        self._counter += 1
+        return f"{int(time.time())}.{self._counter:06d}"
+
+    def _visible_channel(self, ws: Workspace, channel_id: Any) -> Channel:
+        """The channel as the bot sees it: private ones and DMs it is not in do not exist."""
+        channel = self._channels.get(str(channel_id or ""))
+        if channel is None or channel.team_id not in (None, ws.team_id):
+            raise _Refusal("channel_not_found")
+        if (channel.is_private or channel.is_im) and not channel.is_member:
+            raise _Refusal("channel_not_found")
+        return channel
+
+    def _postable_channel(self, ws: Workspace, channel_id: Any) -> Channel:
+        if str(channel_id) in self._users:
+            return self._open_im(ws, str(channel_id))  # a user id posts into the app's DM with them
+        channel = self._visible_channel(ws, channel_id)
+        if channel.is_archived:
+            raise _Refusal("is_archived")
+        if not channel.is_member and "chat:write.public" not in ws.scopes:
+            raise _Refusal("not_in_channel")
+        return channel
+
+    def _open_im(self, ws: Workspace, user_id: str) -> Channel:
+        im_id = f"D{user_id}"
+        channel = self._channels.get(im_id)
+        if channel is None:
+            channel = Channel(im_id, ws.team_id, is_im=True, is_member=True, user=user_id)
+            self._channels[im_id] = channel
+        return channel
+
+    def _take_trigger(self, args: dict[str, Any]) -> _Trigger:
+        """Check a trigger without consuming it; consumed only when the view is accepted."""
+        trigger_id = args.get("trigger_id") or args.get("interactivity_pointer")
+        if not trigger_id:
+            messages = ["invalid `trigger_id`"]
+            raise _Refusal("invalid_arguments", response_metadata={"messages": messages})
+        trigger = self._triggers.get(trigger_id)
+        if trigger is None:
+            raise _Refusal("invalid_trigger_id")
+        if trigger.used:
+            raise _Refusal("exchanged_trigger_id")
+        if self.now() > trigger.expires_at:
+            raise _Refusal("expired_trigger_id")
+        return trigger
+
+    def _check_external_id(self, ws: Workspace, view: dict[str, Any], own_id: str = "") -> None:
+        external_id = view.get("external_id")
+        if not external_id:
+            return
+        for other in self.views.values():
+            same_team = other["team_id"] == ws.team_id
+            if same_team and other["external_id"] == external_id and other["id"] != own_id:
+                raise _Refusal("duplicate_external_id")
+
+    def _store_view(
+        self,
+        ws: Workspace,
+        view: dict[str, Any],
+        *,
+        view_id: str | None = None,
+        root_view_id: str | None = None,
+        previous_view_id: str | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        view_id = view_id or self._next_id("V")
+        stored = _VIEW_DEFAULTS | copy.deepcopy(view)
+        stored |= {
+            "id": view_id,
+            "team_id": ws.team_id,
+            "state": state or {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "root_view_id": root_view_id or view_id,
+            "previous_view_id": previous_view_id,
+            "app_id": APP_ID,
+            "app_installed_team_id": ws.team_id,
+            "bot_id": ws.bot_id,
+        }
+        return stored
+
+    # ---- methods ---------------------------------------------------------------------------
+
+    def _auth_test(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            "url": f"https://{ws.team_id.lower()}.slack.com/",
+            "team": f"Team {ws.team_id}",
+            "user": "bunce",
+            "team_id": ws.team_id,
+            "user_id": ws.bot_user_id,
+            "bot_id": ws.bot_id,
+            "is_enterprise_install": False,
+        }
+        return out | ({"enterprise_id": ws.enterprise_id} if ws.enterprise_id else {})
+
+    def _views_open(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = self._take_trigger(args)
+        view = _check_view(args.get("view"), "modal")
+        self._check_external_id(ws, view)
+        trigger.used = True
+        stored = self._store_view(ws, view)
+        self.views[stored["id"]] = stored
+        return {"view": stored}
+
+    def _views_push(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = self._take_trigger(args)
+        view = _check_view(args.get("view"), "modal")
+        self._check_external_id(ws, view)
+        below = self.views.get(trigger.view_id or "")
+        root = below["root_view_id"] if below else None
+        if root and sum(v["root_view_id"] == root for v in self.views.values()) >= MAX_VIEW_STACK:
+            raise _Refusal("push_limit_reached")
+        trigger.used = True
+        stored = self._store_view(ws, view, root_view_id=root, previous_view_id=trigger.view_id)
+        self.views[stored["id"]] = stored
+        return {"view": stored}
+
+    def _views_update(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        current = self._find_view(ws, args)
+        if args.get("hash") and args["hash"] != current["hash"]:
+            raise _Refusal("hash_conflict")
+        view = _check_view(args.get("view"), current["type"])
+        self._check_external_id(ws, view, own_id=current["id"])
+        # Undocumented whether an update without external_id clears it; keeping it is the
+        # lenient choice, so a second update by external_id still finds the view.
+        view = {"external_id": current["external_id"]} | view
+        stored = self._store_view(
+            ws,
+            view,
+            view_id=current["id"],
+            root_view_id=current["root_view_id"],
+            previous_view_id=current["previous_view_id"],
+            state=current["state"],
+        )
+        self.views[stored["id"]] = stored
+        return {"view": stored}
+
+    def _find_view(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        if bool(args.get("view_id")) == bool(args.get("external_id")):
+            # Slack's wording when both are sent (slack-go/slack#667).
+            messages = ["[ERROR] Cannot provide both `view_id` and `external_id`"]
+            raise _Refusal("invalid_arguments", response_metadata={"messages": messages})
+        for view in self.views.values():
+            by_id = args.get("view_id") and view["id"] == args["view_id"]
+            by_external = args.get("external_id") and view["external_id"] == args["external_id"]
+            if view["team_id"] == ws.team_id and (by_id or by_external):
+                return view
+        raise _Refusal("not_found")
+
+    def _views_publish(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = args.get("user_id")
+        if not user_id:
+            raise _Refusal("invalid_arguments", response_metadata={"messages": ["user_id"]})
+        view = _check_view(args.get("view"), "home")
+        previous = self.home_views.get(user_id)
+        stored = self._store_view(ws, view, view_id=previous["id"] if previous else None)
+        self.home_views[user_id] = stored
+        return {"view": stored}
+
+    def _chat_post_message(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._postable_channel(ws, args.get("channel"))
+        content = _message_content(args)
+        message = {"type": "message", "user": ws.bot_user_id, "bot_id": ws.bot_id}
+        message |= {"app_id": APP_ID, "team": ws.team_id, "ts": self._next_ts(), **content}
+        self._messages.setdefault(channel.id, []).append(message)
+        return {"channel": channel.id, "ts": message["ts"], "message": message}
+
+    def _chat_post_ephemeral(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._postable_channel(ws, args.get("channel"))
+        if not args.get("user"):
+            raise _Refusal("user_not_found")
+        content = _message_content(args)
+        message = {"user": args["user"], "message_ts": self._next_ts(), **content}
+        self._ephemerals.setdefault(channel.id, []).append(message)
+        return {"message_ts": message["message_ts"]}
+
+    def _chat_update(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible_channel(ws, args.get("channel"))
+        content = _message_content(args)
+        for message in self._messages.get(channel.id, []):
+            if message["ts"] == args.get("ts"):
+                message.update(content, edited={"user": ws.bot_user_id})
+                return {"channel": channel.id, "ts": message["ts"], "message": message}
+        raise _Refusal("message_not_found")
+
+    def _conversations_join(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channels.get(str(args.get("channel") or ""))
+        if channel is None or channel.team_id not in (None, ws.team_id):
+            raise _Refusal("channel_not_found")
+        if channel.is_private or channel.is_im:
+            raise _Refusal("method_not_supported_for_channel_type")
+        if channel.is_archived:
+            raise _Refusal("is_archived")
+        already = channel.is_member
+        channel.is_member = True
+        out: dict[str, Any] = {"channel": _channel_info(channel)}
+        if already:
+            out |= {"warning": "already_in_channel"}
+            out |= {"response_metadata": {"warnings": ["already_in_channel"]}}
+        return out
+
+    def _conversations_open(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        users = args.get("users") or ""
+        user_ids = users if isinstance(users, list) else [u for u in users.split(",") if u]
+        if not user_ids:
+            raise _Refusal("users_list_not_supplied")
+        if len(user_ids) > 1:
+            raise _Refusal("not_supported_by_fake", detail="group DMs (mpim) are not modelled")
+        if user_ids[0] not in self._users:
+            raise _Refusal("user_not_found")
+        already = f"D{user_ids[0]}" in self._channels
+        channel = self._open_im(ws, user_ids[0])
+        out: dict[str, Any] = {"channel": {"id": channel.id}}
+        return out | ({"no_op": True, "already_open": True} if already else {})
+
+    def _users_info(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        user = self._users.get(str(args.get("user") or ""))
+        if user is None:
+            raise _Refusal("user_not_found")
+        info = {
+            "id": user.id,
+            "team_id": user.team_id or ws.team_id,
+            "name": user.name,
+            "real_name": user.name.title(),
+            "deleted": False,
+            "is_admin": user.is_admin,
+            "is_owner": user.is_owner,
+            "is_primary_owner": user.is_primary_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "tz": user.tz,
+            "profile": {"real_name": user.name.title(), "display_name": user.name},
+        }
+        return {"user": info}

@@ -1,0 +1,600 @@
+"""Faithfulness tests for FakeSlackApi, driven through slack_sdk's real clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from tests.fakes.slack import FakeSlackApi
+
+TOKEN = "xoxb-t1"
+ALL_BUT_PUBLIC = ("commands", "chat:write", "channels:join", "users:read", "im:write")
+
+
+class ManualClock:
+    """A clock tests move by hand, so expiry needs no sleeping."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A hand-moved clock for the fake."""
+    return ManualClock()
+
+
+@pytest.fixture
+def fake(clock: ManualClock) -> Iterator[FakeSlackApi]:
+    """A running fake with one workspace T1 holding every default scope."""
+    with FakeSlackApi(now=clock) as api:
+        api.add_workspace("T1", TOKEN)
+        yield api
+
+
+@pytest.fixture
+def client(fake: FakeSlackApi) -> WebClient:
+    """The real slack_sdk client, pointed at the fake."""
+    return WebClient(token=TOKEN, base_url=fake.base_url)
+
+
+def modal(title: str = "Segment", blocks: list[dict[str, Any]] | None = None, **extra: Any) -> dict:
+    """A minimal valid modal view."""
+    section = {"type": "section", "block_id": "b", "text": {"type": "mrkdwn", "text": "hi"}}
+    view = {
+        "type": "modal",
+        "callback_id": "seg",
+        "title": {"type": "plain_text", "text": title},
+        "blocks": [section] if blocks is None else blocks,
+    }
+    return view | extra
+
+
+def slack_error(excinfo: pytest.ExceptionInfo[SlackApiError]) -> str:
+    """The `error` field of a failed Slack call."""
+    return excinfo.value.response["error"]
+
+
+# ---- views.open and triggers ---------------------------------------------------------------
+
+
+def test_views_open_with_fresh_trigger_returns_and_stores_the_view(fake, client):
+    trigger = fake.issue_trigger()
+    response = client.views_open(trigger_id=trigger, view=modal(private_metadata="C1"))
+    view = response["view"]
+    assert view["id"].startswith("V")
+    assert view["root_view_id"] == view["id"]
+    assert view["team_id"] == "T1"
+    assert view["state"] == {"values": {}}
+    assert view["private_metadata"] == "C1"
+    assert view["hash"]
+    assert fake.views[view["id"]]["callback_id"] == "seg"
+    call = fake.wait_for("views.open")[0]
+    assert call.args["view"] == modal(private_metadata="C1")
+    assert call.token == TOKEN
+
+
+def test_views_open_with_unknown_trigger_is_invalid_trigger_id(client):
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id="1.2.nope", view=modal())
+    assert slack_error(excinfo) == "invalid_trigger_id"
+
+
+def test_views_open_after_expire_trigger_is_expired_trigger_id(fake, client):
+    trigger = fake.issue_trigger()
+    fake.expire_trigger(trigger)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=trigger, view=modal())
+    assert slack_error(excinfo) == "expired_trigger_id"
+
+
+def test_trigger_expires_when_the_clock_passes_its_ttl(fake, client, clock):
+    late, in_time = fake.issue_trigger(ttl=3.0), fake.issue_trigger(ttl=3.0)
+    clock.advance(2.9)
+    assert client.views_open(trigger_id=in_time, view=modal())["ok"]
+    clock.advance(0.2)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=late, view=modal())
+    assert slack_error(excinfo) == "expired_trigger_id"
+
+
+def test_trigger_used_twice_is_exchanged_trigger_id(fake, client):
+    trigger = fake.issue_trigger()
+    client.views_open(trigger_id=trigger, view=modal())
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=trigger, view=modal())
+    assert slack_error(excinfo) == "exchanged_trigger_id"
+
+
+INPUT = {
+    "type": "input",
+    "block_id": "q",
+    "label": {"type": "plain_text", "text": "Query"},
+    "element": {"type": "plain_text_input", "action_id": "q"},
+}
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        pytest.param({"type": "modal", "blocks": []}, id="no-title"),
+        pytest.param({k: v for k, v in modal().items() if k != "blocks"}, id="no-blocks"),
+        pytest.param({k: v for k, v in modal().items() if k != "type"}, id="no-type"),
+        pytest.param(modal(title="x" * 25), id="title-25-chars"),
+        pytest.param(modal(blocks=[{"type": "divider"}] * 101), id="101-blocks"),
+        pytest.param(modal(private_metadata="x" * 3001), id="metadata-3001"),
+        pytest.param(modal(blocks=[INPUT]), id="input-without-submit"),
+        pytest.param(modal(blocks=[{"text": "no type"}]), id="block-without-type"),
+    ],
+)
+def test_views_open_rejects_invalid_views(fake, client, view):
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=fake.issue_trigger(), view=view)
+    assert slack_error(excinfo) == "invalid_arguments"
+    assert excinfo.value.response["response_metadata"]["messages"]
+
+
+def test_views_open_accepts_limits_exactly(fake, client):
+    view = modal(
+        title="x" * 24,
+        blocks=[INPUT] + [{"type": "divider"}] * 99,
+        private_metadata="x" * 3000,
+        submit={"type": "plain_text", "text": "Run"},
+    )
+    assert client.views_open(trigger_id=fake.issue_trigger(), view=view)["ok"]
+
+
+def test_rejected_view_leaves_the_trigger_usable(fake, client):
+    trigger = fake.issue_trigger()
+    with pytest.raises(SlackApiError):
+        client.views_open(trigger_id=trigger, view=modal(title="x" * 30))
+    assert client.views_open(trigger_id=trigger, view=modal())["ok"]
+
+
+# ---- views.update / push / publish ---------------------------------------------------------
+
+
+def test_views_update_unknown_view_is_not_found(client):
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_update(view_id="V404", view=modal())
+    assert slack_error(excinfo) == "not_found"
+
+
+def test_views_update_with_current_hash_then_stale_hash(fake, client):
+    opened = client.views_open(trigger_id=fake.issue_trigger(), view=modal())["view"]
+    updated = client.views_update(
+        view_id=opened["id"], hash=opened["hash"], view=modal(title="Working…")
+    )["view"]
+    assert updated["id"] == opened["id"]
+    assert updated["hash"] != opened["hash"]
+    assert fake.views[opened["id"]]["title"]["text"] == "Working…"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal())
+    assert slack_error(excinfo) == "hash_conflict"
+
+
+def test_views_update_by_external_id(fake, client):
+    client.views_open(trigger_id=fake.issue_trigger(), view=modal(external_id="run-1"))
+    updated = client.views_update(external_id="run-1", view=modal(title="Done"))["view"]
+    assert updated["title"]["text"] == "Done"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.api_call("views.update", json={"view_id": updated["id"], "external_id": "run-1"})
+    assert slack_error(excinfo) == "invalid_arguments"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_update(external_id="run-2", view=modal())
+    assert slack_error(excinfo) == "not_found"
+
+
+def test_views_open_with_a_taken_external_id_is_duplicate_external_id(fake, client):
+    client.views_open(trigger_id=fake.issue_trigger(), view=modal(external_id="run-1"))
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=fake.issue_trigger(), view=modal(external_id="run-1"))
+    assert slack_error(excinfo) == "duplicate_external_id"
+
+
+def test_views_update_after_user_closed_the_modal_is_not_found(fake, client):
+    opened = client.views_open(trigger_id=fake.issue_trigger(), view=modal())["view"]
+    fake.close_view(opened["id"])
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_update(view_id=opened["id"], view=modal())
+    assert slack_error(excinfo) == "not_found"
+
+
+def test_views_update_of_another_workspaces_view_is_not_found(fake, client):
+    fake.add_workspace("T2", "xoxb-t2")
+    opened = client.views_open(trigger_id=fake.issue_trigger(), view=modal())["view"]
+    other = WebClient(token="xoxb-t2", base_url=fake.base_url)
+    with pytest.raises(SlackApiError) as excinfo:
+        other.views_update(view_id=opened["id"], view=modal())
+    assert slack_error(excinfo) == "not_found"
+
+
+def test_views_push_stacks_at_most_three_views(fake, client):
+    root = client.views_open(trigger_id=fake.issue_trigger(), view=modal())["view"]
+    second = client.views_push(trigger_id=fake.issue_trigger(view_id=root["id"]), view=modal())
+    assert second["view"]["root_view_id"] == root["id"]
+    assert second["view"]["previous_view_id"] == root["id"]
+    third_trigger = fake.issue_trigger(view_id=second["view"]["id"])
+    client.views_push(trigger_id=third_trigger, view=modal())
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_push(trigger_id=fake.issue_trigger(view_id=root["id"]), view=modal())
+    assert slack_error(excinfo) == "push_limit_reached"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_push(trigger_id=third_trigger, view=modal())
+    assert slack_error(excinfo) == "exchanged_trigger_id"
+
+
+def test_views_publish_home_tab(fake, client):
+    home = {"type": "home", "blocks": [{"type": "divider"}]}
+    first = client.views_publish(user_id="U1", view=home)["view"]
+    again = client.views_publish(user_id="U1", view=home)["view"]
+    assert again["id"] == first["id"]
+    assert fake.home_views["U1"]["type"] == "home"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_publish(user_id="U1", view=modal())
+    assert slack_error(excinfo) == "invalid_arguments"
+
+
+# ---- chat.postMessage membership and content -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("channel", "scopes", "expected"),
+    [
+        pytest.param({"is_member": True}, None, "ok", id="public-member"),
+        pytest.param({}, None, "ok", id="public-nonmember-with-chat-write-public"),
+        pytest.param({}, ALL_BUT_PUBLIC, "not_in_channel", id="public-nonmember-without"),
+        pytest.param({"is_private": True}, None, "channel_not_found", id="private-nonmember"),
+        pytest.param({"is_private": True, "is_member": True}, None, "ok", id="private-member"),
+        pytest.param({"is_im": True}, None, "channel_not_found", id="im-nonmember"),
+        pytest.param({"is_archived": True}, None, "is_archived", id="archived"),
+        pytest.param({"team_id": "T9"}, None, "channel_not_found", id="other-workspace"),
+    ],
+)
+def test_chat_post_message_membership_rules(fake, channel, scopes, expected):
+    fake.add_workspace("T1", TOKEN, scopes=scopes or ("chat:write", "chat:write.public"))
+    fake.add_channel("C1", **channel)
+    client = WebClient(token=TOKEN, base_url=fake.base_url)
+    try:
+        outcome = client.chat_postMessage(channel="C1", text="hello")["channel"]
+    except SlackApiError as err:
+        outcome = err.response["error"]
+    assert outcome == ("C1" if expected == "ok" else expected)
+    assert len(fake.messages("C1")) == (1 if expected == "ok" else 0)
+
+
+def test_chat_post_message_to_unknown_channel(client):
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C404", text="hello")
+    assert slack_error(excinfo) == "channel_not_found"
+
+
+def test_chat_post_message_returns_and_stores_the_message(fake, client):
+    fake.add_channel("C1", is_member=True)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*done*"}}]
+    first = client.chat_postMessage(channel="C1", text="done", blocks=blocks)
+    reply = client.chat_postMessage(channel="C1", text="more", thread_ts=first["ts"])
+    assert first["message"]["blocks"] == blocks
+    assert first["message"]["user"] == "UBOT"
+    assert reply["ts"] != first["ts"]
+    assert [m["text"] for m in fake.messages("C1")] == ["done", "more"]
+    assert fake.messages("C1")[1]["thread_ts"] == first["ts"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        pytest.param({}, "no_text", id="no-text-no-blocks"),
+        pytest.param({"text": "x", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+        pytest.param({"text": "x", "blocks": [{"text": "untyped"}]}, "invalid_blocks"),
+        pytest.param({"text": "x" * 40_001}, "msg_too_long", id="text-40001"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
+def test_chat_post_message_content_rules(fake, client, kwargs, error):
+    fake.add_channel("C1", is_member=True)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", **kwargs)
+    assert slack_error(excinfo) == error
+
+
+def test_chat_post_message_accepts_fifty_blocks(fake, client):
+    fake.add_channel("C1", is_member=True)
+    assert client.chat_postMessage(channel="C1", text="x", blocks=[{"type": "divider"}] * 50)["ok"]
+
+
+def test_chat_post_message_to_a_user_id_lands_in_the_apps_dm(fake, client):
+    fake.add_user("U1")
+    response = client.chat_postMessage(channel="U1", text="hi")
+    assert response["channel"] == "DU1"
+    assert fake.messages("DU1")[0]["text"] == "hi"
+
+
+def test_chat_post_ephemeral_follows_the_same_membership_rules(fake, client):
+    fake.add_channel("G1", is_private=True)
+    fake.add_channel("C1", is_member=True)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postEphemeral(channel="G1", user="U1", text="only you")
+    assert slack_error(excinfo) == "channel_not_found"
+    response = client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+    assert response["message_ts"]
+    assert fake.ephemerals("C1") == [
+        {"user": "U1", "message_ts": response["message_ts"], "text": "only you"}
+    ]
+    assert fake.messages("C1") == []
+
+
+def test_chat_update(fake, client):
+    fake.add_channel("C1", is_member=True)
+    posted = client.chat_postMessage(channel="C1", text="working…")
+    client.chat_update(channel="C1", ts=posted["ts"], text="done")
+    assert [m["text"] for m in fake.messages("C1")] == ["done"]
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_update(channel="C1", ts="1.000001", text="done")
+    assert slack_error(excinfo) == "message_not_found"
+
+
+# ---- conversations.join / open, users.info, auth -------------------------------------------
+
+
+def test_join_public_channel_makes_the_bot_a_member(fake):
+    fake.add_workspace("T1", TOKEN, scopes=ALL_BUT_PUBLIC)
+    fake.add_channel("C1", name="general")
+    client = WebClient(token=TOKEN, base_url=fake.base_url)
+    joined = client.conversations_join(channel="C1")
+    assert joined["channel"]["id"] == "C1"
+    assert "warning" not in joined
+    assert fake.is_member("C1")
+    assert client.chat_postMessage(channel="C1", text="now I can")["ok"]
+    again = client.conversations_join(channel="C1")
+    assert again["warning"] == "already_in_channel"
+
+
+@pytest.mark.parametrize(
+    ("channel", "error"),
+    [
+        pytest.param({"is_private": True}, "method_not_supported_for_channel_type", id="private"),
+        pytest.param({"is_archived": True}, "is_archived", id="archived"),
+        pytest.param(None, "channel_not_found", id="unknown"),
+    ],
+)
+def test_join_refusals(fake, client, channel, error):
+    if channel is not None:
+        fake.add_channel("C1", **channel)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_join(channel="C1")
+    assert slack_error(excinfo) == error
+
+
+def test_join_without_channels_join_scope_is_missing_scope(fake):
+    fake.add_workspace("T1", TOKEN, scopes=("chat:write",))
+    fake.add_channel("C1")
+    client = WebClient(token=TOKEN, base_url=fake.base_url)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_join(channel="C1")
+    assert excinfo.value.response["error"] == "missing_scope"
+    assert excinfo.value.response["needed"] == "channels:join"
+    assert excinfo.value.response["provided"] == "chat:write"
+    assert not fake.is_member("C1")
+
+
+def test_conversations_open_returns_a_dm_the_bot_can_post_in(fake, client):
+    fake.add_user("U1")
+    opened = client.conversations_open(users="U1")
+    assert opened["channel"]["id"] == "DU1"
+    assert client.chat_postMessage(channel="DU1", text="hello")["ok"]
+    assert client.conversations_open(users=["U1"])["already_open"] is True
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_open(users="U404")
+    assert slack_error(excinfo) == "user_not_found"
+
+
+def test_conversations_open_needs_im_write(fake):
+    fake.add_workspace("T1", TOKEN, scopes=("chat:write",))
+    fake.add_user("U1")
+    with pytest.raises(SlackApiError) as excinfo:
+        WebClient(token=TOKEN, base_url=fake.base_url).conversations_open(users="U1")
+    assert excinfo.value.response["needed"] == "im:write"
+
+
+def test_users_info(fake, client):
+    fake.add_user("U1", is_admin=True, name="ada")
+    user = client.users_info(user="U1")["user"]
+    assert user["id"] == "U1"
+    assert user["team_id"] == "T1"
+    assert (user["is_admin"], user["is_owner"], user["is_bot"]) == (True, False, False)
+    assert user["name"] == "ada"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.users_info(user="U404")
+    assert slack_error(excinfo) == "user_not_found"
+
+
+def test_users_info_as_a_get_query_string(fake):
+    fake.add_user("U1")
+    request = urllib.request.Request(
+        f"{fake.base_url}users.info?user=U1", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        body = json.loads(response.read())
+    assert body["user"]["id"] == "U1"
+    call = fake.calls("users.info")[0]
+    assert (call.http_method, call.args) == ("GET", {"user": "U1"})
+
+
+def test_auth_test_describes_the_bot_in_its_workspace(fake):
+    fake.add_workspace("T2", "xoxb-t2", enterprise_id="E1", bot_user_id="UB2")
+    response = WebClient(token="xoxb-t2", base_url=fake.base_url).auth_test()
+    assert (response["team_id"], response["user_id"], response["enterprise_id"]) == (
+        "T2",
+        "UB2",
+        "E1",
+    )
+    assert response["bot_id"]
+    assert "chat:write" in response.headers["X-OAuth-Scopes"]
+
+
+@pytest.mark.parametrize(
+    ("token", "error"),
+    [(None, "not_authed"), ("xoxb-unknown", "invalid_auth")],
+)
+def test_bad_tokens(fake, token, error):
+    with pytest.raises(SlackApiError) as excinfo:
+        WebClient(token=token, base_url=fake.base_url).auth_test()
+    assert slack_error(excinfo) == error
+
+
+def test_revoked_token(fake, client):
+    fake.revoke_token(TOKEN)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.auth_test()
+    assert slack_error(excinfo) == "token_revoked"
+
+
+def test_any_bot_token_works_until_a_workspace_is_added():
+    with FakeSlackApi() as fake:
+        assert WebClient(token="xoxb-x", base_url=fake.base_url).auth_test()["team_id"] == "T0001"
+        with pytest.raises(SlackApiError) as excinfo:
+            WebClient(token="xoxp-user", base_url=fake.base_url).auth_test()
+        assert slack_error(excinfo) == "invalid_auth"
+
+
+def test_unknown_method(client):
+    with pytest.raises(SlackApiError) as excinfo:
+        client.api_call("bunce.nothing")
+    assert slack_error(excinfo) == "unknown_method"
+
+
+# ---- scripted faults -----------------------------------------------------------------------
+
+
+def test_fail_next_429_surfaces_status_and_retry_after(fake, client):
+    fake.add_channel("C1", is_member=True)
+    fake.fail_next(
+        "chat.postMessage", status=429, error="ratelimited", headers={"Retry-After": "1"}
+    )
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="C1", text="hello")
+    assert excinfo.value.response.status_code == 429
+    assert excinfo.value.response.headers["Retry-After"] == "1"
+    assert slack_error(excinfo) == "ratelimited"
+    assert fake.messages("C1") == []
+    assert client.chat_postMessage(channel="C1", text="hello")["ok"]
+    assert [c.status for c in fake.calls("chat.postMessage")] == [429, 200]
+
+
+def test_fail_next_times_and_other_methods_untouched(fake, client):
+    fake.fail_next("views.open", times=2)
+    assert client.auth_test()["ok"]
+    for _ in range(2):
+        with pytest.raises(SlackApiError) as excinfo:
+            client.views_open(trigger_id=fake.issue_trigger(), view=modal())
+        assert slack_error(excinfo) == "internal_error"
+    assert client.views_open(trigger_id=fake.issue_trigger(), view=modal())["ok"]
+
+
+def test_fail_next_delay_is_cut_short_by_stop(clock):
+    fake = FakeSlackApi(now=clock).start()
+    fake.fail_next("auth.test", error=None, delay=60.0)
+    outcome: list[object] = []
+    client = WebClient(token="xoxb-x", base_url=fake.base_url, timeout=30)
+    caller = threading.Thread(target=lambda: outcome.append(client.auth_test()["ok"]))
+    caller.start()
+    fake.wait_for("auth.test")
+    started = time.monotonic()
+    fake.stop()
+    caller.join(timeout=10)
+    assert time.monotonic() - started < 10
+    assert outcome == [True]  # the real answer, delivered once the delay was interrupted
+
+
+# ---- response_url --------------------------------------------------------------------------
+
+
+def test_response_url_allows_five_posts_then_used_url(fake):
+    url = fake.response_url()
+    webhook = WebhookClient(url)
+    answers = [webhook.send(text=f"post {n}") for n in range(6)]
+    assert [(a.status_code, a.body) for a in answers[:5]] == [(200, "ok")] * 5
+    assert (answers[5].status_code, answers[5].body) == (404, "used_url")
+    posts = fake.wait_for_response_posts(6, token=url)
+    assert posts[0].body == {"text": "post 0"}
+    assert [p.status for p in posts] == [200] * 5 + [404]
+
+
+def test_response_url_expires_after_thirty_minutes(fake, clock):
+    fresh, stale = fake.response_url(), fake.response_url()
+    clock.advance(30 * 60 - 1)
+    assert WebhookClient(fresh).send(text="in time").status_code == 200
+    clock.advance(2)
+    answer = WebhookClient(stale).send(text="late")
+    assert (answer.status_code, answer.body) == (404, "expired_url")
+
+
+def test_response_url_unknown_token_and_json_blocks(fake):
+    assert WebhookClient(f"{fake.root_url}/response/nope").send(text="x").status_code == 404
+    url = fake.response_url("tok")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
+    WebhookClient(url).send(text="hi", blocks=blocks, response_type="in_channel")
+    post = fake.response_posts("tok")[0]
+    assert post.body == {"text": "hi", "blocks": blocks, "response_type": "in_channel"}
+
+
+def test_response_url_post_without_content_is_no_text_and_costs_no_use(fake):
+    url = fake.response_url()
+    webhook = WebhookClient(url)
+    answer = webhook.send_dict({"response_type": "ephemeral"})
+    assert (answer.status_code, answer.body) == (400, "no_text")
+    statuses = [webhook.send_dict({"delete_original": True}).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+
+
+def test_wait_for_names_what_arrived_when_it_times_out(fake, client):
+    client.auth_test()
+    with pytest.raises(AssertionError, match=r"auth\.test"):
+        fake.wait_for("views.open", timeout=0.05)
+
+
+# ---- encodings -----------------------------------------------------------------------------
+
+
+def test_args_are_decoded_whatever_the_encoding(fake, client):
+    fake.add_channel("C1", is_member=True)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "a"}}]
+    client.chat_postMessage(channel="C1", text="json", blocks=blocks)
+    client.api_call(
+        "chat.postMessage",
+        params={"channel": "C1", "text": "form", "blocks": json.dumps(blocks)},
+    )
+    client.api_call(
+        "views.open", data={"trigger_id": fake.issue_trigger(), "view": json.dumps(modal())}
+    )
+    json_call, form_call = fake.wait_for("chat.postMessage", 2)
+    assert json_call.headers["content-type"].startswith("application/json")
+    assert form_call.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert json_call.args["blocks"] == form_call.args["blocks"] == blocks
+    assert fake.calls("views.open")[0].args["view"] == modal()
+    assert fake.messages("C1")[1]["blocks"] == blocks
+
+
+def test_token_may_ride_in_the_form_body(fake):
+    response = WebClient(base_url=fake.base_url).api_call("auth.test", params={"token": TOKEN})
+    assert response["team_id"] == "T1"
+    call = fake.calls("auth.test")[0]
+    assert call.token == TOKEN
+    assert "token" not in call.args

@@ -70,7 +70,9 @@ def fake_bunce() -> Iterator[FakeBunceApi]:
 
 
 @pytest.fixture
-def harness(sqlite_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi) -> Iterator[Harness]:
+def harness(
+    sqlite_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
+) -> Iterator[Harness]:
     """The whole app on SQLite, serving signed HTTP on loopback, pointed at the fakes."""
     running = start_harness(sqlite_url, fake_slack, fake_bunce)
     yield running

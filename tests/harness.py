@@ -174,7 +174,9 @@ class Harness:
         user_id: str = USER,
         response_urls: list[dict[str, Any]] | None = None,
     ) -> requests.Response:
-        submitted = {**view, "state": state}
+        # Slack names the workspace whose installation owns the view; the app is installed in
+        # every workspace the fake knows, so that is the submitter's workspace.
+        submitted = {**view, "state": state, "app_installed_team_id": team_id}
         payload = {
             "type": "view_submission",
             "team": {"id": team_id, "domain": "example"},

@@ -1,0 +1,194 @@
+"""HTTP calls to Bunce's segment API for one key, and the factory that picks its environment."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from bot.bunce.errors import BunceError, error_for_exception, error_for_response, redact
+from bot.bunce.keys import environment_of, key_hint
+from bot.bunce.models import Segment, SegmentPage, has_next_page, parse_segment, parse_segment_list
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "bunce-slack/0.1 (+https://github.com/bunce-slack/bunce-slack)"
+CREATE_TIMEOUT = (3.05, 20.0)  # add_all_customers may fill the segment synchronously
+READ_TIMEOUT = (3.05, 10.0)
+CREATE_PATH = "/segments"
+# The create page's header says /segment; a 404/405 on /segments proves nothing was created.
+FALLBACK_CREATE_PATH = "/segment"
+
+
+class BunceClient:
+    """Talks to one Bunce environment with one workspace's key; knows nothing of Slack."""
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = CREATE_TIMEOUT,
+        read_timeout: tuple[float, float] = READ_TIMEOUT,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        environment_of(key)  # refuse malformed keys here: requests would echo a bad header value
+        self._key = key
+        self.base_url = base_url.rstrip("/")
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._read_timeout = read_timeout
+        self._headers = {
+            "X-Authorization": key,
+            "Accept": "application/json",
+            "User-Agent": user_agent,
+        }
+
+    def __repr__(self) -> str:
+        return f"BunceClient(base_url={self.base_url!r}, key={key_hint(self._key)!r})"
+
+    def create_segment(
+        self, name: str, description: str | None, add_all_customers: bool
+    ) -> Segment:
+        """Create a segment; never re-sent unless Bunce says the route does not exist."""
+        payload: dict[str, Any] = {"name": name, "add_all_customers": bool(add_all_customers)}
+        if description:
+            payload["description"] = description
+        response = self._send("POST", CREATE_PATH, payload=payload, timeout=self._timeout)
+        if response.status_code in (404, 405):
+            logger.warning(
+                "bunce create path fallback status=%s from=%s to=%s key=%s",
+                response.status_code,
+                CREATE_PATH,
+                FALLBACK_CREATE_PATH,
+                key_hint(self._key),
+            )
+            response = self._send(
+                "POST", FALLBACK_CREATE_PATH, payload=payload, timeout=self._timeout
+            )
+        return parse_segment(self._body(response).get("data"))
+
+    def list_segments(self, page: int = 1, per_page: int = 20) -> SegmentPage:
+        """One page of the account's segments (page numbers, as Bunce's list endpoint takes)."""
+        if page < 1 or per_page < 1:
+            raise ValueError("page and per_page start at 1")
+        params = {"page": page, "per_page": per_page}
+        response = self._send("GET", "/segments", params=params, timeout=self._read_timeout)
+        segments, meta = parse_segment_list(self._body(response))
+        return SegmentPage(segments, has_next_page(len(segments), meta, page, per_page))
+
+    def verify(self) -> None:
+        """Prove the key works in its environment with the cheapest authenticated read."""
+        self.list_segments(1, 1)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: tuple[float, float],
+        payload: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        headers = dict(self._headers)
+        data = None
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(payload).encode()
+        try:
+            # No redirects: requests would carry X-Authorization to whatever host they point at.
+            return self._session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            error = error_for_exception(exc)
+            logger.info("bunce call failed url=%s error=%s", redact(self.base_url + path), error)
+            raise error from exc
+
+    def _body(self, response: requests.Response) -> dict[str, Any]:
+        body = _json_object(response)
+        status = response.status_code
+        # Either envelope key may carry the verdict (§2.4): only an explicit false fails a 2xx.
+        if (
+            body is not None
+            and 200 <= status < 300
+            and body.get("success", body.get("status", True)) is not False
+        ):
+            return body
+        error = error_for_response(status, body, response.headers)
+        _log_failure(response, error, readable=body is not None)
+        raise error
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        body = json.loads(response.content)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _log_failure(response: requests.Response, error: BunceError, *, readable: bool) -> None:
+    logger.info(
+        "bunce call failed url=%s status=%s error=%s message=%r",
+        redact(response.url),
+        response.status_code,
+        type(error).__name__,
+        error.message,
+    )
+    if error.details:
+        logger.debug("bunce error details=%s", json.dumps(error.details, default=str))
+    if not readable:
+        logger.debug("bunce unreadable body start=%r", redact(response.text[:200]))
+
+
+class BunceClientFactory:
+    """Builds a BunceClient for a key, choosing live or sandbox from its prefix; one shared pool."""
+
+    def __init__(
+        self,
+        live_url: str,
+        sandbox_url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = CREATE_TIMEOUT,
+        read_timeout: tuple[float, float] = READ_TIMEOUT,
+    ) -> None:
+        self._bases = {"live": live_url.rstrip("/"), "sandbox": sandbox_url.rstrip("/")}
+        self._session = session or _pooled_session()
+        self._timeout = timeout
+        self._read_timeout = read_timeout
+
+    def for_key(self, key: str) -> BunceClient:
+        """A client for the key's own environment; InvalidKeyError for an unknown prefix."""
+        return BunceClient(
+            key,
+            base_url=self._bases[environment_of(key)],
+            session=self._session,
+            timeout=self._timeout,
+            read_timeout=self._read_timeout,
+        )
+
+    def close(self) -> None:
+        """Release pooled connections (at shutdown)."""
+        self._session.close()
+
+
+def _pooled_session() -> requests.Session:
+    # Every workspace's calls share this pool; many worker threads may call Bunce at once.
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

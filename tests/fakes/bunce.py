@@ -1,0 +1,519 @@
+"""FakeBunceApi: Bunce's segment API (live and sandbox) on loopback, recording every request."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from requests.structures import CaseInsensitiveDict
+
+# bunce-api.md §2.1: the key's prefix decides its environment; each has its own host (here: prefix).
+_ENV_PREFIXES = (("/sandbox/v1", "sandbox"), ("/v1", "live"))
+_KEY_ENVIRONMENTS = {"sk_live_": "live", "sk_test_": "sandbox"}
+_RATE_WINDOW = 60.0  # §2.8: 500 requests per minute per IP, then a 60 s lock-out
+_LOCKOUT = 60.0
+_NOT_FOUND_HTML = (
+    b"<!DOCTYPE html><html><head><title>Not Found</title></head><body>404</body></html>"
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request exactly as the fake received it (whole body, headers case-insensitive)."""
+
+    method: str
+    env: str | None  # "live", "sandbox", or None when the path has neither prefix
+    path: str  # without the environment prefix, e.g. "/segments"
+    query: dict[str, str]
+    headers: CaseInsensitiveDict[str]
+    body: bytes
+    json: Any  # the parsed body, or None when it is empty or not JSON
+
+
+@dataclass
+class _Fault:
+    status: int | None
+    body: bytes | None
+    headers: dict[str, str]
+    delay: float
+    after_processing: bool
+    reset: bool
+    times: int
+    method: str | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+class FakeBunceApi:
+    """A faithful stand-in for Bunce built from bunce-api.md, with scripted faults for tests."""
+
+    def __init__(
+        self,
+        *,
+        rate_limit_per_minute: int | None = 500,
+        clock: Callable[[], float] = time.time,
+        nested_list_shape: bool = False,
+        envelope_key: str = "success",
+        latency: float = 0.0,
+    ) -> None:
+        self.rate_limit_per_minute = rate_limit_per_minute  # None turns the limit off (benchmarks)
+        self.clock = clock
+        self.nested_list_shape = nested_list_shape
+        self.envelope_key = envelope_key
+        self.latency = latency
+        self.create_paths: set[str] = {"/segments"}
+        self.not_found_html = False
+        self.server_errors: list[BaseException] = []
+        self._lock = threading.Condition()
+        self._requests: list[RecordedRequest] = []
+        self._accounts: dict[str, list[dict[str, Any]]] = {}
+        self._faults: list[_Fault] = []
+        self._hits: dict[str, deque[float]] = {}
+        self._locked_until: dict[str, float] = {}
+        self._connections: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeBunceApi:
+        """Listen on 127.0.0.1 at a free port, serving from a daemon thread."""
+        if self._server is None:
+            self._stopping.clear()
+            self._server = _Server(("127.0.0.1", 0), _Handler)
+            self._server.fake = self
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; delayed responses are abandoned and open connections closed."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        with self._lock:
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeBunceApi:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the fake listens on (after start())."""
+        if self._server is None:
+            raise RuntimeError("FakeBunceApi is not started")
+        return self._server.server_address[1]
+
+    @property
+    def live_url(self) -> str:
+        """Base URL of the live environment (sk_live_ keys)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def sandbox_url(self) -> str:
+        """Base URL of the sandbox environment (sk_test_ keys)."""
+        return f"http://127.0.0.1:{self.port}/sandbox/v1"
+
+    @property
+    def connection_refused_url(self) -> str:
+        """A base URL on a loopback port where nothing listens."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    # -- accounts and inspection -----------------------------------------------------------------
+
+    def add_key(self, key: str) -> None:
+        """Register a valid key; each key is its own Bunce account with its own segments."""
+        if _key_environment(key) is None:
+            raise ValueError("Bunce keys start with sk_live_ or sk_test_")
+        with self._lock:
+            self._accounts.setdefault(key, [])
+
+    def add_segment(
+        self,
+        key: str,
+        name: str,
+        *,
+        description: str | None = None,
+        all_customers: bool = False,
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed a segment into the key's account as if it had been created earlier."""
+        with self._lock:
+            segment = self._new_segment(name, description, all_customers)
+            if created_at is not None:
+                segment["created_at"] = created_at
+            self._accounts[key].append(segment)
+            return copy.deepcopy(segment)
+
+    def segments(self, key: str) -> list[dict[str, Any]]:
+        """The account's segments as stored, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._accounts[key])
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    def wait_for_requests(
+        self,
+        n: int,
+        timeout: float = 5.0,
+        predicate: Callable[[RecordedRequest], bool] | None = None,
+    ) -> list[RecordedRequest]:
+        """Block until at least n (matching) requests arrived; AssertionError at the deadline."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                matching = [r for r in self._requests if predicate is None or predicate(r)]
+                remaining = deadline - time.monotonic()
+                if len(matching) >= n:
+                    return matching
+                if remaining <= 0:
+                    raise AssertionError(f"waited {timeout}s for {n} requests, got {len(matching)}")
+                self._lock.wait(remaining)
+
+    # -- scripted faults -------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int | None = None,
+        *,
+        body: bytes | str | dict[str, Any] | None = None,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        after_processing: bool = False,
+        reset: bool = False,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Script the next `times` matching requests: a status/body, a delay, or a reset socket."""
+        if isinstance(body, dict):
+            raw: bytes | None = json.dumps(body).encode()
+        elif isinstance(body, str):
+            raw = body.encode()
+        else:
+            raw = body
+        if status is not None and raw is None:
+            raw = json.dumps(self._envelope(status < 400, HTTPStatus(status).phrase)).encode()
+        fault_headers = {"Content-Type": content_type, **(headers or {})}
+        fault = _Fault(
+            status, raw, fault_headers, delay, after_processing, reset, times, method, path
+        )
+        with self._lock:
+            self._faults.append(fault)
+
+    # -- request handling (called from server threads) -------------------------------------------
+
+    def _record(self, method: str, target: str, headers: Any, body: bytes) -> RecordedRequest:
+        parts = urlsplit(target)
+        env, path = None, parts.path
+        for prefix, name in _ENV_PREFIXES:
+            if parts.path.startswith(prefix + "/"):
+                env, path = name, parts.path[len(prefix) :]
+                break
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        request = RecordedRequest(
+            method=method,
+            env=env,
+            path=path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers=CaseInsensitiveDict(headers.items()),
+            body=body,
+            json=parsed,
+        )
+        with self._lock:
+            self._requests.append(request)
+            self._lock.notify_all()
+        return request
+
+    def _take_fault(self, request: RecordedRequest) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.method not in (None, request.method):
+                    continue
+                if fault.path not in (None, request.path):
+                    continue
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait without sleeping through stop(); False when the fake is stopping."""
+        if seconds > 0:
+            return not self._stopping.wait(seconds)
+        return not self._stopping.is_set()
+
+    def _process(self, request: RecordedRequest, client_ip: str) -> _Reply:
+        with self._lock:
+            limited = self._rate_limit(client_ip)
+            if limited is not None:
+                return limited
+            allowed = self._routes().get(request.path, set()) if request.env else set()
+            # A POST to a path with no create route is a 404, so the client's fallback can run.
+            if not allowed or (request.method == "POST" and "POST" not in allowed):
+                return self._not_found()
+            if request.method not in allowed:
+                return self._not_allowed(request, allowed)
+            key = request.headers.get("X-Authorization")
+            if key not in self._accounts or _key_environment(key) != request.env:
+                return self._reply(401, self._envelope(False, "Unauthenticated."))
+            if request.method == "GET":
+                return self._list(key, request.query)
+            return self._create(key, request.json)
+
+    def _routes(self) -> dict[str, set[str]]:
+        routes: dict[str, set[str]] = {"/segments": {"GET"}}
+        for path in self.create_paths & {"/segments", "/segment"}:
+            routes.setdefault(path, set()).add("POST")
+        return routes
+
+    def _rate_limit(self, client_ip: str) -> _Reply | None:
+        if self.rate_limit_per_minute is None:
+            return None
+        now = self.clock()
+        locked_until = self._locked_until.get(client_ip, 0.0)
+        if now < locked_until:
+            return self._too_many(locked_until - now)
+        hits = self._hits.setdefault(client_ip, deque())
+        while hits and hits[0] <= now - _RATE_WINDOW:
+            hits.popleft()
+        if len(hits) >= self.rate_limit_per_minute:
+            self._locked_until[client_ip] = now + _LOCKOUT
+            hits.clear()
+            return self._too_many(_LOCKOUT)
+        hits.append(now)
+        return None
+
+    def _create(self, key: str, body: Any) -> _Reply:
+        if not isinstance(body, dict):
+            return self._reply(400, self._envelope(False, "The request body must be valid JSON."))
+        # Laravel's TrimStrings and ConvertEmptyStringsToNull run before validation.
+        fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in body.items()}
+        errors = _validation_errors(fields)
+        if errors:
+            more = len(errors) - 1
+            suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+            return self._reply(422, self._envelope(False, errors[0] + suffix))
+        segment = self._new_segment(
+            fields["name"], fields.get("description"), bool(fields.get("add_all_customers"))
+        )
+        self._accounts[key].append(segment)
+        envelope = self._envelope(True, "Segment created successfully")
+        return self._reply(201, {**envelope, "data": copy.deepcopy(segment)})
+
+    def _list(self, key: str, query: dict[str, str]) -> _Reply:
+        page, per_page = query.get("page", "1"), query.get("per_page", "20")
+        for label, value in (("page", page), ("per page", per_page)):
+            if not value.isdigit() or int(value) < 1:
+                message = f"The {label} field must be at least 1."
+                return self._reply(422, self._envelope(False, message))
+        page_n, size = int(page), int(per_page)
+        newest_first = list(reversed(self._accounts[key]))
+        items = copy.deepcopy(newest_first[(page_n - 1) * size : page_n * size])
+        meta = {
+            "has_next_page": page_n * size < len(newest_first),
+            "has_prev_page": page_n > 1,
+            "next_page_cursor": None,
+            "prev_page_cursor": None,
+            "per_page": size,
+        }
+        envelope = self._envelope(True, "Segments fetched successfully")
+        if self.nested_list_shape:
+            return self._reply(200, {**envelope, "data": {"data": items, "meta": meta}})
+        return self._reply(200, {**envelope, "data": items, "meta": meta})
+
+    def _new_segment(
+        self, name: str, description: str | None, all_customers: bool
+    ) -> dict[str, Any]:
+        # The shape of the create example Bunce publishes (§3.1): all_customers is 1/0.
+        return {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "description": description,
+            "conditions": None,
+            "type": "automatic" if all_customers else "manual",
+            "all_customers": 1 if all_customers else 0,
+            "created_at": datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+
+    def _envelope(self, ok: bool, message: str) -> dict[str, Any]:
+        return {self.envelope_key: ok, "message": message}
+
+    def _reply(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> _Reply:
+        body = json.dumps(payload).encode()
+        return _Reply(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def _too_many(self, remaining: float) -> _Reply:
+        body = self._envelope(False, "You have reached maximum request limit.")
+        return self._reply(429, body, {"Retry-After": str(math.ceil(remaining))})
+
+    def _not_found(self) -> _Reply:
+        if self.not_found_html:
+            return _Reply(404, _NOT_FOUND_HTML, {"Content-Type": "text/html; charset=UTF-8"})
+        return self._reply(404, self._envelope(False, "Route not found"))
+
+    def _not_allowed(self, request: RecordedRequest, allowed: set[str]) -> _Reply:
+        methods = ", ".join(sorted(allowed))
+        text = f"The {request.method} method is not supported for route {request.path.strip('/')}."
+        body = self._envelope(False, f"{text} Supported methods: {methods}.")
+        return self._reply(405, body, {"Allow": methods})
+
+    def _fault_reply(self, fault: _Fault) -> _Reply:
+        assert fault.status is not None and fault.body is not None
+        return _Reply(fault.status, fault.body, dict(fault.headers))
+
+
+def _key_environment(key: str | None) -> str | None:
+    for prefix, env in _KEY_ENVIRONMENTS.items():
+        if key and key.startswith(prefix) and len(key) > len(prefix):
+            return env
+    return None
+
+
+def _validation_errors(fields: dict[str, Any]) -> list[str]:
+    """Laravel-style messages for the create rules: name required|string|max:255 and so on."""
+    errors = []
+    name = fields.get("name")
+    if name is None:
+        errors.append("The name field is required.")
+    elif not isinstance(name, str):
+        errors.append("The name field must be a string.")
+    elif len(name) > 255:
+        errors.append("The name field must not be greater than 255 characters.")
+    description = fields.get("description")
+    if description is not None and not isinstance(description, str):
+        errors.append("The description field must be a string.")
+    add_all = fields.get("add_all_customers")
+    if add_all is not None and not isinstance(add_all, bool):
+        errors.append("The add all customers field must be true or false.")
+    return errors
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeBunceApi
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that gave up (timeouts, resets) are expected; anything else is a fake bug.
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, OSError):
+            self.fake.server_errors.append(error)
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a pooled client would see in production
+    timeout = 30
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.fake._lock:
+            self.server.fake._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.fake._lock:
+            self.server.fake._connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the fake records requests; stderr noise helps nobody
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _serve(self) -> None:
+        fake = self.server.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        request = fake._record(self.command, self.path, self.headers, self.rfile.read(length))
+        fault = fake._take_fault(request)
+        if fault is not None and not fault.after_processing:
+            if not fake._pause(fault.delay):
+                return self._drop()
+            if fault.reset:
+                return self._reset()
+            if fault.status is not None:
+                return self._send(fake._fault_reply(fault), close=True)
+        reply = fake._process(request, self.client_address[0])
+        if fault is not None and fault.after_processing:
+            if not fake._pause(fault.delay):
+                return self._drop()
+            if fault.reset:
+                return self._reset()
+            if fault.status is not None:
+                return self._send(fake._fault_reply(fault), close=True)
+        if not fake._pause(fake.latency):
+            return self._drop()
+        self._send(reply)
+
+    def _send(self, reply: _Reply, *, close: bool = False) -> None:
+        # Scripted replies close the connection: a lying Content-Length must truncate, not hang.
+        headers = {"Content-Length": str(len(reply.body)), **reply.headers}
+        if close:
+            self.close_connection = True
+            headers["Connection"] = "close"
+        self.send_response(reply.status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+
+    def _reset(self) -> None:
+        # SO_LINGER 0 turns close() into a TCP RST, as a crashing proxy would send.
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()

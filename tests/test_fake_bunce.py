@@ -1,0 +1,295 @@
+"""FakeBunceApi behaves as bunce-api.md documents Bunce, so client tests prove something."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.fakes.bunce import FakeBunceApi
+
+LIVE_KEY = "sk_live_fakeTestKey000000001234"
+SANDBOX_KEY = "sk_test_fakeTestKey000000005678"
+
+
+class Clock:
+    """A clock the test moves by hand, so rate-limit windows pass without sleeping."""
+
+    def __init__(self, now: float = 1_733_387_416.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def bunce(clock: Clock) -> Iterator[FakeBunceApi]:
+    with FakeBunceApi(clock=clock) as fake:
+        fake.add_key(LIVE_KEY)
+        fake.add_key(SANDBOX_KEY)
+        yield fake
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+def _post(http: requests.Session, url: str, key: str | None, body: object) -> requests.Response:
+    headers = {"X-Authorization": key} if key else {}
+    return http.post(f"{url}/segments", json=body, headers=headers, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("which_url", "key"),
+    [("live_url", SANDBOX_KEY), ("sandbox_url", LIVE_KEY), ("live_url", None)],
+    ids=["test-key-on-live", "live-key-on-sandbox", "no-key"],
+)
+def test_wrong_environment_or_no_key_is_401(
+    bunce: FakeBunceApi, http: requests.Session, which_url: str, key: str | None
+) -> None:
+    response = _post(http, getattr(bunce, which_url), key, {"name": "x"})
+
+    assert response.status_code == 401
+    assert response.json() == {"success": False, "message": "Unauthenticated."}
+    assert bunce.segments(LIVE_KEY) == bunce.segments(SANDBOX_KEY) == []
+
+
+def test_unknown_key_is_401_even_with_a_good_prefix(
+    bunce: FakeBunceApi, http: requests.Session
+) -> None:
+    response = _post(http, bunce.live_url, "sk_live_someoneelse0000", {"name": "x"})
+
+    assert response.status_code == 401
+
+
+def test_create_answers_like_bunces_example(
+    bunce: FakeBunceApi, http: requests.Session, clock: Clock
+) -> None:
+    body = {"name": "  Spring VIPs ", "description": "d", "add_all_customers": True}
+
+    response = _post(http, bunce.live_url, LIVE_KEY, body)
+
+    assert response.status_code == 201
+    payload = response.json()
+    data = payload.pop("data")
+    assert payload == {"success": True, "message": "Segment created successfully"}
+    assert data == {
+        "id": data["id"],
+        "name": "Spring VIPs",  # Laravel trims input strings
+        "description": "d",
+        "conditions": None,
+        "type": "automatic",
+        "all_customers": 1,
+        "created_at": "2024-12-05 08:30:16",
+    }
+    assert bunce.segments(LIVE_KEY) == [data]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"name": "x", "add_all_customers": "true"},
+            "The add all customers field must be true or false.",
+        ),
+        (
+            {"name": "x", "add_all_customers": 1},
+            "The add all customers field must be true or false.",
+        ),
+        ({"description": "d"}, "The name field is required."),
+        ({"name": ""}, "The name field is required."),
+        ({"name": 5}, "The name field must be a string."),
+        ({"name": "x" * 256}, "The name field must not be greater than 255 characters."),
+        ({"name": "x", "description": 3}, "The description field must be a string."),
+        ({"add_all_customers": "yes"}, "The name field is required. (and 1 more error)"),
+    ],
+)
+def test_create_validation_is_laravel_shaped(
+    bunce: FakeBunceApi, http: requests.Session, body: dict, message: str
+) -> None:
+    response = _post(http, bunce.live_url, LIVE_KEY, body)
+
+    assert response.status_code == 422
+    assert response.json() == {"success": False, "message": message}
+    assert bunce.segments(LIVE_KEY) == []
+
+
+def test_create_needs_a_json_body(bunce: FakeBunceApi, http: requests.Session) -> None:
+    response = http.post(
+        f"{bunce.live_url}/segments",
+        data=b"name=x",
+        headers={"X-Authorization": LIVE_KEY},
+        timeout=5,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert bunce.requests[0].body == b"name=x"
+    assert bunce.requests[0].json is None
+
+
+def test_rate_limit_then_lockout(bunce: FakeBunceApi, http: requests.Session, clock: Clock) -> None:
+    bunce.rate_limit_per_minute = 3
+    url = f"{bunce.live_url}/segments"
+
+    def get() -> requests.Response:
+        return http.get(url, headers={"X-Authorization": LIVE_KEY}, timeout=5)
+
+    assert [get().status_code for _ in range(3)] == [200, 200, 200]
+    limited = get()
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "60"
+    assert limited.json() == {
+        "success": False,
+        "message": "You have reached maximum request limit.",
+    }
+
+    clock.now += 45
+    still = get()
+    assert (still.status_code, still.headers["Retry-After"]) == (429, "15")
+
+    clock.now += 15
+    assert get().status_code == 200
+
+
+def test_rate_limit_window_slides(
+    bunce: FakeBunceApi, http: requests.Session, clock: Clock
+) -> None:
+    bunce.rate_limit_per_minute = 2
+    url = f"{bunce.live_url}/segments"
+    headers = {"X-Authorization": LIVE_KEY}
+
+    http.get(url, headers=headers, timeout=5)
+    clock.now += 30
+    http.get(url, headers=headers, timeout=5)
+    clock.now += 31  # the first request has left the 60 s window
+
+    assert http.get(url, headers=headers, timeout=5).status_code == 200
+    assert http.get(url, headers=headers, timeout=5).status_code == 429
+
+
+def test_routes_404_and_405(bunce: FakeBunceApi, http: requests.Session) -> None:
+    headers = {"X-Authorization": LIVE_KEY}
+
+    unknown = http.get(f"{bunce.live_url}/segmentz", headers=headers, timeout=5)
+    no_env = http.get(f"http://127.0.0.1:{bunce.port}/segments", headers=headers, timeout=5)
+    wrong_method = http.delete(f"{bunce.live_url}/segments", headers=headers, timeout=5)
+    singular = http.post(
+        f"{bunce.live_url}/segment", json={"name": "x"}, headers=headers, timeout=5
+    )
+
+    assert (unknown.status_code, unknown.json()["message"]) == (404, "Route not found")
+    assert no_env.status_code == 404
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "GET, POST"
+    assert singular.status_code == 404
+
+
+def test_create_paths_switch_the_create_route(bunce: FakeBunceApi, http: requests.Session) -> None:
+    bunce.create_paths = {"/segment"}
+    bunce.not_found_html = True
+    headers = {"X-Authorization": LIVE_KEY}
+
+    plural = http.post(f"{bunce.live_url}/segments", json={"name": "x"}, headers=headers, timeout=5)
+    singular = http.post(
+        f"{bunce.live_url}/segment", json={"name": "x"}, headers=headers, timeout=5
+    )
+
+    assert plural.status_code == 404
+    assert plural.headers["Content-Type"].startswith("text/html")
+    assert singular.status_code == 201
+    assert len(bunce.segments(LIVE_KEY)) == 1
+
+
+def test_list_pages_and_both_shapes(bunce: FakeBunceApi, http: requests.Session) -> None:
+    for n in range(3):
+        bunce.add_segment(LIVE_KEY, f"S{n}")
+    url = f"{bunce.live_url}/segments?page=2&per_page=2"
+    headers = {"X-Authorization": LIVE_KEY}
+
+    flat = http.get(url, headers=headers, timeout=5).json()
+    bunce.nested_list_shape = True
+    nested = http.get(url, headers=headers, timeout=5).json()
+
+    assert [s["name"] for s in flat["data"]] == ["S0"]
+    assert flat["meta"]["has_next_page"] is False
+    assert flat["meta"]["has_prev_page"] is True
+    assert nested["data"] == {"data": flat["data"], "meta": flat["meta"]}
+    assert "meta" not in nested
+
+
+def test_status_envelope_everywhere(bunce: FakeBunceApi, http: requests.Session) -> None:
+    bunce.envelope_key = "status"
+
+    ok = http.get(f"{bunce.live_url}/segments", headers={"X-Authorization": LIVE_KEY}, timeout=5)
+    denied = http.get(f"{bunce.live_url}/segments", timeout=5)
+
+    assert ok.json()["status"] is True
+    assert denied.json() == {"status": False, "message": "Unauthenticated."}
+    assert "success" not in ok.json()
+
+
+def test_requests_are_recorded_before_faults(bunce: FakeBunceApi, http: requests.Session) -> None:
+    bunce.fail_next(503, body="<html>down</html>", content_type="text/html", path="/segments")
+
+    response = _post(http, bunce.live_url, LIVE_KEY, {"name": "x"})
+
+    assert (response.status_code, response.text) == (503, "<html>down</html>")
+    (recorded,) = bunce.requests
+    assert recorded.headers["x-AUTHORIZATION"] == LIVE_KEY
+    assert recorded.json == {"name": "x"}
+    assert bunce.segments(LIVE_KEY) == []
+
+
+def test_faults_match_method_and_count_down(bunce: FakeBunceApi, http: requests.Session) -> None:
+    bunce.fail_next(500, method="POST", times=2)
+    headers = {"X-Authorization": LIVE_KEY}
+
+    listed = http.get(f"{bunce.live_url}/segments", headers=headers, timeout=5)
+    posts = [_post(http, bunce.live_url, LIVE_KEY, {"name": "x"}).status_code for _ in range(3)]
+
+    assert listed.status_code == 200
+    assert posts == [500, 500, 201]
+
+
+def test_wait_for_requests_gives_up_at_the_deadline(bunce: FakeBunceApi) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(AssertionError):
+        bunce.wait_for_requests(1, timeout=0.2)
+
+    assert time.monotonic() - started < 2
+
+
+def test_stop_interrupts_a_delayed_response(http: requests.Session) -> None:
+    fake = FakeBunceApi().start()
+    fake.add_key(LIVE_KEY)
+    fake.fail_next(delay=60.0)
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(_post(http, fake.live_url, LIVE_KEY, {"name": "x"}))
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    fake.wait_for_requests(1)
+    started = time.monotonic()
+    fake.stop()
+    caller.join(timeout=10)
+
+    assert not caller.is_alive()
+    assert time.monotonic() - started < 5
+    assert isinstance(outcome[0], requests.ConnectionError)

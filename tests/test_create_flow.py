@@ -63,6 +63,7 @@ def test_modal_opens_with_the_commands_trigger_and_prefills_the_name(harness: Ha
     metadata = json.loads(view["private_metadata"])
     assert metadata["c"] == CHANNEL
     assert "sk_" not in view["private_metadata"]
+    assert harness.bunce.requests == []  # nothing slow before the modal opens
 
 
 def test_help_answers_with_usage_and_opens_nothing(harness: Harness) -> None:

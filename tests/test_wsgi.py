@@ -93,3 +93,23 @@ def test_the_same_view_submitted_twice_creates_one_segment(harness: Harness) -> 
     harness.slack.wait_for("chat.postMessage")
     harness.background.wait_idle()
     assert len([r for r in harness.bunce.requests if r.method == "POST"]) == 1
+
+
+def test_submission_with_the_database_down_tells_the_user_nothing_was_created(
+    harness: Harness,
+) -> None:
+    harness.store_key()
+    view = harness.open_modal()
+    outage = DatabaseOutage(harness)
+    outage.start()
+    try:
+        response = harness.send_submission(view, state_for("Spring"))
+        shown = harness.slack.wait_for("views.update")[0].args["view"]
+        harness.background.wait_idle()
+    finally:
+        outage.end()
+
+    assert response.json()["response_action"] == "update"
+    assert "can't reach its database" in str(shown["blocks"])
+    assert "nothing was created" in str(shown["blocks"])
+    assert harness.bunce.requests == []

@@ -30,7 +30,9 @@ class Services:
     background: Executor
 
     def close(self) -> None:
+        """Finish background work, then release connections (tests, shutdown)."""
         self.background.shutdown(wait=True)
+        self.bunce.close()
         self.engine.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -69,14 +70,22 @@ def fake_bunce() -> Iterator[FakeBunceApi]:
         yield fake
 
 
+@contextmanager
+def _running(database_url: str, slack: FakeSlackApi, bunce: FakeBunceApi) -> Iterator[Harness]:
+    running = start_harness(database_url, slack, bunce)
+    try:
+        yield running
+    finally:
+        stop_harness(running)
+
+
 @pytest.fixture
 def harness(
     sqlite_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
 ) -> Iterator[Harness]:
     """The whole app on SQLite, serving signed HTTP on loopback, pointed at the fakes."""
-    running = start_harness(sqlite_url, fake_slack, fake_bunce)
-    yield running
-    stop_harness(running)
+    with _running(sqlite_url, fake_slack, fake_bunce) as running:
+        yield running
 
 
 @pytest.fixture
@@ -84,6 +93,5 @@ def any_db_harness(
     database_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
 ) -> Iterator[Harness]:
     """The same, once on SQLite and once on PostgreSQL (when TEST_DATABASE_URL is set)."""
-    running = start_harness(database_url, fake_slack, fake_bunce)
-    yield running
-    stop_harness(running)
+    with _running(database_url, fake_slack, fake_bunce) as running:
+        yield running

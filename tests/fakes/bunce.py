@@ -478,24 +478,28 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         request = fake._record(self.command, self.path, self.headers, self.rfile.read(length))
         fault = fake._take_fault(request)
-        if fault is not None and not fault.after_processing:
-            if not fake._pause(fault.delay):
-                return self._drop()
-            if fault.reset:
-                return self._reset()
-            if fault.status is not None:
-                return self._send(fake._fault_reply(fault), close=True)
+        if fault is not None and not fault.after_processing and self._apply(fault):
+            return None
         reply = fake._process(request, self.client_address[0])
-        if fault is not None and fault.after_processing:
-            if not fake._pause(fault.delay):
-                return self._drop()
-            if fault.reset:
-                return self._reset()
-            if fault.status is not None:
-                return self._send(fake._fault_reply(fault), close=True)
+        if fault is not None and fault.after_processing and self._apply(fault):
+            return None
         if not fake._pause(fake.latency):
             return self._drop()
         self._send(reply)
+
+    def _apply(self, fault: _Fault) -> bool:
+        """Delay, then reset or answer as scripted; True when the fault ended the exchange."""
+        fake = self.server.fake
+        if not fake._pause(fault.delay):
+            self._drop()
+            return True
+        if fault.reset:
+            self._reset()
+            return True
+        if fault.status is not None:
+            self._send(fake._fault_reply(fault), close=True)
+            return True
+        return False
 
     def _send(self, reply: _Reply, *, close: bool = False) -> None:
         # Scripted replies close the connection: a lying Content-Length must truncate, not hang.

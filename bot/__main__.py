@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     key_delete = keys.add_parser("delete", help="delete a workspace's key")
     key_delete.add_argument("team_id")
     key_delete.add_argument("--enterprise-id")
+    keys.add_parser(
+        "rotate-encryption",
+        help="re-encrypt every stored secret with the first key of ENCRYPTION_KEY",
+    )
     return parser
 
 
@@ -87,12 +91,14 @@ def _init_db(settings: Settings) -> int:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli import delete_key, list_keys, set_key
+    from bot.cli import delete_key, list_keys, rotate_encryption, set_key
 
     if args.keys_command == "set":
         return set_key(settings, args.team_id, args.enterprise_id, _read_secret(sys.stdin))
     if args.keys_command == "list":
         return list_keys(settings)
+    if args.keys_command == "rotate-encryption":
+        return rotate_encryption(settings)
     return delete_key(settings, args.team_id, args.enterprise_id)
 
 

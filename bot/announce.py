@@ -18,7 +18,7 @@ _CANNOT_POST = {"channel_not_found", "not_in_channel", "is_archived", "restricte
 
 @dataclass(frozen=True)
 class Delivery:
-    """Where a card ended up: `via` is chat, join, response_url, or none (then `error` says why)."""
+    """Where a card ended up: `via` is chat, join, response_url, default_channel, or none."""
 
     channel_id: str | None
     via: str
@@ -37,8 +37,32 @@ def announce(
     *,
     thread_ts: str | None = None,
     response_url: str | None = None,
+    fallback_channel: str | None = None,
 ) -> Delivery:
-    """Post; on not_in_channel join and post; else the response_url; else report why not."""
+    """Post (joining a public channel if needed), else via the response_url, else the default."""
+    delivery = _post_or_join(client, message, channel_id, thread_ts)
+    if delivery.posted:
+        return delivery
+    if (
+        delivery.error in _CANNOT_POST
+        and response_url
+        and _post_to_response_url(
+            response_url, {**message, "response_type": "in_channel", "replace_original": False}
+        )
+    ):
+        return Delivery(channel_id, "response_url")
+    if fallback_channel and fallback_channel != channel_id:
+        fallback = _post_or_join(client, message, fallback_channel, None)
+        if fallback.posted:
+            return Delivery(fallback_channel, "default_channel", ts=fallback.ts)
+    logger.warning("announcement not delivered channel=%s error=%s", channel_id, delivery.error)
+    return delivery
+
+
+def _post_or_join(
+    client: WebClient, message: dict[str, Any], channel_id: str, thread_ts: str | None
+) -> Delivery:
+    """Post; on not_in_channel, join (public channels only) and post once more."""
     error = _post(client, message, channel_id, thread_ts)
     if isinstance(error, dict):
         return Delivery(channel_id, "chat", ts=error.get("ts"))
@@ -46,16 +70,7 @@ def announce(
         retried = _post(client, message, channel_id, thread_ts)
         if isinstance(retried, dict):
             return Delivery(channel_id, "join", ts=retried.get("ts"))
-        error = retried or error
-    if (
-        error in _CANNOT_POST
-        and response_url
-        and _post_to_response_url(
-            response_url, {**message, "response_type": "in_channel", "replace_original": False}
-        )
-    ):
-        return Delivery(channel_id, "response_url")
-    logger.warning("announcement not delivered channel=%s error=%s", channel_id, error)
+        error = retried
     return Delivery(channel_id, "none", error=error)
 
 

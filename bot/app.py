@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
 
+from bot import ids
 from bot.config import Settings
 from bot.listeners import actions, commands, events, views
 from bot.services import Services
+from bot.store.installations import oauth_state_store
 
 LISTENER_THREADS = 16
 SLACK_TIMEOUT = 10  # seconds; a Slack call on the ack path must never hang a listener
@@ -22,8 +26,11 @@ SLACK_TIMEOUT = 10  # seconds; a Slack call on the ack path must never hang a li
 def create_app(settings: Settings, services: Services) -> App:
     """Build the App; nothing here calls Slack (auth.test happens on the first request)."""
     app = App(
-        token=settings.bot_token,
+        token=None if settings.multi_workspace else settings.bot_token,
         signing_secret=settings.signing_secret or "",
+        oauth_settings=_oauth_settings(settings, services),
+        # Also given directly: Bolt's token rotation then uses this app's client (base_url).
+        installation_store=services.installations,
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,
         logger=logging.getLogger("bot.bolt"),
@@ -32,7 +39,8 @@ def create_app(settings: Settings, services: Services) -> App:
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt"),
     )
     # Configure Bolt's own client rather than passing one: Bolt also reads SLACK_BOT_TOKEN from
-    # the environment and warns when both are present. Per-request clients copy these settings.
+    # the environment and warns when both are present. The OAuth flow, authorize and
+    # per-request clients all use (or copy) this object.
     app.client.base_url = settings.slack_api_url.rstrip("/") + "/"
     app.client.timeout = SLACK_TIMEOUT
     app.client.retry_handlers = [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler()]
@@ -41,3 +49,23 @@ def create_app(settings: Settings, services: Services) -> App:
     actions.register(app, services)
     events.register(app, services)
     return app
+
+
+def _oauth_settings(settings: Settings, services: Services) -> OAuthSettings | None:
+    """Multi-workspace install: Bolt serves /slack/install and /slack/oauth_redirect."""
+    if not settings.multi_workspace or services.installations is None:
+        return None
+    return OAuthSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        scopes=list(ids.BOT_SCOPES),
+        installation_store=services.installations,
+        state_store=oauth_state_store(services.engine),
+        authorization_url=_authorization_url(settings.slack_api_url),
+    )
+
+
+def _authorization_url(slack_api_url: str) -> str:
+    """Slack's consent page on the same host as its Web API (slack.com, or GovSlack's)."""
+    parts = urlsplit(slack_api_url)
+    return f"{parts.scheme}://{parts.netloc}/oauth/v2/authorize"

@@ -8,6 +8,7 @@ from bot.bunce.keys import InvalidKeyError
 from bot.config import Settings
 from bot.services import build_cipher
 from bot.store.db import StoreError, create_engine_for, init_db
+from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
 
 EXIT_FAILED = 1
@@ -17,6 +18,31 @@ def _store(settings: Settings) -> KeyStore:
     engine = create_engine_for(settings.database_url)
     init_db(engine)
     return KeyStore(engine, build_cipher(settings))
+
+
+def rotate_encryption(settings: Settings) -> int:
+    """Re-encrypt Bunce keys and Slack tokens with the first ENCRYPTION_KEY; then the old one
+    can be removed from the list."""
+    engine = create_engine_for(settings.database_url)
+    init_db(engine)
+    cipher = build_cipher(settings)
+    try:
+        keys = KeyStore(engine, cipher).reencrypt_all()
+        tokens = EncryptedInstallationStore(
+            settings.client_id or "", engine, cipher
+        ).reencrypt_all()
+    except StoreError as error:
+        print(
+            f"Stopped: {error}. Run it again; what was already re-encrypted stays readable "
+            "while the old key is still listed.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(
+        f"Re-encrypted {keys} Bunce key(s) and {tokens} Slack installation row(s) with the first "
+        "ENCRYPTION_KEY. Once every process runs with it first, remove the old key."
+    )
+    return 0
 
 
 def set_key(settings: Settings, team_id: str, enterprise_id: str | None, key: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -55,6 +56,8 @@ class Settings:
     signing_secret: str | None = field(default=None, repr=False)
     bot_token: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     bunce_api_url: str = DEFAULT_BUNCE_API_URL
     bunce_sandbox_api_url: str = DEFAULT_BUNCE_SANDBOX_API_URL
@@ -62,10 +65,16 @@ class Settings:
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
+    admin_user_ids: frozenset[str] = frozenset()
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
+
+    @property
+    def multi_workspace(self) -> bool:
+        """OAuth install for many workspaces, instead of one SLACK_BOT_TOKEN."""
+        return bool(self.client_id and self.client_secret)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, serving: bool = True) -> Settings:
@@ -76,6 +85,8 @@ class Settings:
             signing_secret=env.get("SLACK_SIGNING_SECRET"),
             bot_token=env.get("SLACK_BOT_TOKEN"),
             app_token=env.get("SLACK_APP_TOKEN"),
+            client_id=env.get("SLACK_CLIENT_ID"),
+            client_secret=env.get("SLACK_CLIENT_SECRET"),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL, problems),
             bunce_api_url=_url(env, "BUNCE_API_URL", DEFAULT_BUNCE_API_URL, problems),
             bunce_sandbox_api_url=_url(
@@ -85,31 +96,45 @@ class Settings:
             encryption_keys=_encryption_keys(env, problems),
             port=_port(env, problems),
             log_level=_log_level(env, problems),
+            admin_user_ids=_admin_user_ids(env, problems),
         )
         if serving:
-            problems += _slack_problems(settings, env)
+            problems += _slack_problems(settings)
         if problems:
             raise ConfigError(problems)
         return settings
 
 
-def _slack_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
+def _slack_problems(settings: Settings) -> list[str]:
     problems = []
+    if bool(settings.client_id) != bool(settings.client_secret):
+        missing = "SLACK_CLIENT_SECRET" if settings.client_id else "SLACK_CLIENT_ID"
+        problems.append(
+            f"{missing} is missing: multi-workspace install needs both SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (Basic Information → App Credentials)."
+        )
     token = settings.bot_token
-    if not token:
+    if settings.multi_workspace:
+        if token:
+            problems.append(
+                "SLACK_BOT_TOKEN is set with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: choose one. "
+                "Unset SLACK_BOT_TOKEN for multi-workspace install (each workspace's token comes "
+                "from its install), or unset the client id and secret for one workspace."
+            )
+        if settings.app_token:
+            problems.append(
+                "SLACK_APP_TOKEN is set with SLACK_CLIENT_ID: the install pages "
+                "(/slack/install) need HTTP mode. Unset SLACK_APP_TOKEN."
+            )
+    elif not token:
         problems.append(f"SLACK_BOT_TOKEN is missing: {_GET_BOT_TOKEN}.")
-    elif not token.startswith(("xoxb-", "xoxe.xoxb-")):
+    if token and not token.startswith(("xoxb-", "xoxe.xoxb-")):
         problems.append(f"SLACK_BOT_TOKEN is not a bot token: {_GET_BOT_TOKEN}.")
     if settings.app_token and not settings.app_token.startswith("xapp-"):
         problems.append(f"SLACK_APP_TOKEN is not an app-level token: {_GET_APP_TOKEN}.")
     if not settings.app_token and not settings.signing_secret:
         problems.append(
             f"SLACK_SIGNING_SECRET is missing (needed to serve HTTP): {_GET_SIGNING_SECRET}."
-        )
-    if "SLACK_CLIENT_ID" in env or "SLACK_CLIENT_SECRET" in env:
-        problems.append(
-            "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set, but multi-workspace install is not "
-            "available in this version: unset them and set SLACK_BOT_TOKEN."
         )
     return problems
 
@@ -147,6 +172,17 @@ def _encryption_keys(env: Mapping[str, str], problems: list[str]) -> tuple[str, 
             f"every web process must share the key): {_GET_FERNET_KEY}."
         )
     return keys
+
+
+def _admin_user_ids(env: Mapping[str, str], problems: list[str]) -> frozenset[str]:
+    ids = {part.strip() for part in env.get("BUNCE_ADMIN_USER_IDS", "").split(",") if part.strip()}
+    bad = sorted(i for i in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", i))
+    if bad:
+        problems.append(
+            "BUNCE_ADMIN_USER_IDS must be Slack user ids separated by commas, like "
+            f"U0123ABCD (not names): check {', '.join(bad[:3])}."
+        )
+    return frozenset(ids)
 
 
 def _port(env: Mapping[str, str], problems: list[str]) -> int:

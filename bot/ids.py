@@ -34,3 +34,21 @@ CARD_HEADER = "segment_card_header"
 CARD_DESCRIPTION = "segment_card_description"
 CARD_FIELDS = "segment_card_fields"
 CARD_CONTEXT = "segment_card_context"
+
+# Connecting the workspace's Bunce key
+CONNECT_VIEW = "bunce_connect"
+CONNECT_KEY = "bunce_key"
+CONNECTED_VIEW = "bunce_connected"
+DISCONNECT_VIEW = "bunce_disconnect"
+
+# App Home
+HOME_CONNECT = "home_connect"
+HOME_REPLACE = "home_replace_key"
+HOME_DISCONNECT = "home_disconnect"
+HOME_TEST = "home_test_connection"
+HOME_DEFAULT_CHANNEL = "home_default_channel"
+HOME_STATUS = "home_status"
+HOME_ACTIONS = "home_actions"
+HOME_ACTIVITY = "home_activity"
+HOME_SETTINGS = "home_settings"
+HOME_CLEAR_DEFAULT = "home_clear_default_channel"

@@ -1,4 +1,4 @@
-"""Services: long-lived collaborators (store, Bunce factory, worker pool), built once."""
+"""Services: long-lived collaborators (stores, Bunce factories, worker pool), built once."""
 
 from __future__ import annotations
 
@@ -8,16 +8,24 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from bot.admins import AdminPolicy
 from bot.bunce import BunceClientFactory
 from bot.config import Settings
+from bot.store.audit import AuditLog
 from bot.store.crypto import KeyCipher, key_file_for, load_or_create_key_file
 from bot.store.db import create_engine_for, is_sqlite
+from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
+from bot.store.workspaces import WorkspaceSettingsStore
+from bot.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
 # Bunce calls run here, off Bolt's listener threads, so a slow Bunce never delays an ack.
 BACKGROUND_THREADS = 16
+# Verifying a key happens inside Slack's 3 s window (its errors are shown inline), so it must
+# give up well before that; a slower Bunce gets "couldn't verify, try again".
+QUICK_TIMEOUT = (1.0, 1.6)
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,12 @@ class Services:
 
     engine: Engine
     keys: KeyStore
+    audit: AuditLog
+    workspaces: WorkspaceSettingsStore
+    installations: EncryptedInstallationStore | None
+    admins: AdminPolicy
     bunce: BunceClientFactory
+    bunce_quick: BunceClientFactory
     background: Executor
 
     def close(self) -> None:
@@ -53,12 +66,54 @@ def build_cipher(settings: Settings) -> KeyCipher:
     return KeyCipher([key])
 
 
-def build_services(settings: Settings) -> Services:
-    """Wire the store and the Bunce client factory from settings; touches no network."""
+def build_services(
+    settings: Settings,
+    *,
+    background: Executor | None = None,
+    timeout: tuple[float, float] | None = None,
+) -> Services:
+    """Wire stores and Bunce clients from settings; touches no network."""
     engine = create_engine_for(settings.database_url)
+    cipher = build_cipher(settings)
+    installations = (
+        EncryptedInstallationStore(settings.client_id or "", engine, cipher)
+        if settings.multi_workspace
+        else None
+    )
+    bunce = BunceClientFactory(
+        settings.bunce_api_url,
+        settings.bunce_sandbox_api_url,
+        **({"timeout": timeout, "read_timeout": timeout} if timeout else {}),
+    )
+    quick = BunceClientFactory(
+        settings.bunce_api_url,
+        settings.bunce_sandbox_api_url,
+        timeout=QUICK_TIMEOUT,
+        read_timeout=QUICK_TIMEOUT,
+    )
     return Services(
         engine=engine,
-        keys=KeyStore(engine, build_cipher(settings)),
-        bunce=BunceClientFactory(settings.bunce_api_url, settings.bunce_sandbox_api_url),
-        background=ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
+        keys=KeyStore(engine, cipher),
+        audit=AuditLog(engine),
+        workspaces=WorkspaceSettingsStore(engine),
+        installations=installations,
+        admins=AdminPolicy(settings.admin_user_ids, _installer_lookup(installations)),
+        bunce=bunce,
+        bunce_quick=quick,
+        background=background
+        or ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
     )
+
+
+def _installer_lookup(store: EncryptedInstallationStore | None):  # type: ignore[no-untyped-def]
+    if store is None:
+        return None
+
+    def installer(workspace: Workspace) -> str | None:
+        return store.installer_user_id(
+            enterprise_id=workspace.enterprise_id,
+            team_id=workspace.team_id,
+            is_enterprise_install=workspace.is_enterprise_install,
+        )
+
+    return installer

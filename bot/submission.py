@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.announce import Delivery, announce, notify_user
 from bot.segments import CreateResult, Problem, SegmentForm, create_segment
 from bot.services import Services
+from bot.store.audit import Action
 from bot.store.db import StoreError
 from bot.ui import messages
 from bot.ui.metadata import Origin, encode_metadata
@@ -66,7 +67,8 @@ def run_submission(submission: Submission, client: WebClient, services: Services
     result, environment = _create(submission, services)
     if result.segment is not None:
         card = messages.build_segment_card(result.segment, submission.user_id, environment)
-        delivery = _announce(submission, client, card)
+        delivery = _announce(submission, client, card, _default_channel(submission, services))
+        _audit_created(submission, services, result, delivery)
         note = (
             messages.announced_in(delivery.channel_id or "")
             if delivery.posted
@@ -104,7 +106,9 @@ def _create(submission: Submission, services: Services) -> tuple[CreateResult, s
     return result, key.environment
 
 
-def _announce(submission: Submission, client: WebClient, card: dict[str, Any]) -> Delivery:
+def _announce(
+    submission: Submission, client: WebClient, card: dict[str, Any], fallback: str | None
+) -> Delivery:
     """To the chosen conversation; in the command's thread only when it is the same place."""
     channel = submission.form.channel_id or submission.origin.channel_id or ""
     same_place = channel == submission.origin.channel_id
@@ -115,7 +119,37 @@ def _announce(submission: Submission, client: WebClient, card: dict[str, Any]) -
         thread_ts=submission.origin.thread_ts if same_place else None,
         response_url=submission.response_url
         or (submission.origin.response_url if same_place else None),
+        fallback_channel=fallback,
     )
+
+
+def _default_channel(submission: Submission, services: Services) -> str | None:
+    """The workspace's default announcement channel, the last place to try."""
+    workspace = submission.workspace
+    try:
+        settings = services.workspaces.get(workspace.team_id, workspace.enterprise_id)
+    except StoreError:
+        return None
+    return settings.default_channel_id if settings else None
+
+
+def _audit_created(
+    submission: Submission, services: Services, result: CreateResult, delivery: Delivery
+) -> None:
+    """Record the creation for App Home's recent activity; a failure here loses no segment."""
+    assert result.segment is not None
+    try:
+        services.audit.record(
+            Action.SEGMENT_CREATED,
+            team_id=submission.workspace.team_id,
+            enterprise_id=submission.workspace.enterprise_id,
+            user_id=submission.user_id,
+            channel_id=delivery.channel_id if delivery.posted else submission.form.channel_id,
+            segment_id=result.segment.id,
+            segment_name=result.segment.name,
+        )
+    except (StoreError, ValueError):
+        logger.exception("could not audit segment creation view=%s", submission.view_id)
 
 
 def _show(client: WebClient, view_id: str, view: dict[str, Any]) -> bool:

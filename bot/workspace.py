@@ -14,12 +14,13 @@ class Workspace:
 
     team_id: str | None
     enterprise_id: str | None = None
+    is_enterprise_install: bool = False
 
     @classmethod
     def from_context(cls, context: Any) -> Workspace:
         """From Bolt's context, which Bolt fills from the verified payload, never from user text."""
         if context.get("is_enterprise_install"):
-            return cls(team_id=None, enterprise_id=context.get("enterprise_id"))
+            return cls(None, context.get("enterprise_id"), is_enterprise_install=True)
         return cls(team_id=context.get("team_id"), enterprise_id=context.get("enterprise_id"))
 
     def log_fields(self) -> str:

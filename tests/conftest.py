@@ -71,8 +71,14 @@ def fake_bunce() -> Iterator[FakeBunceApi]:
 
 
 @contextmanager
-def _running(database_url: str, slack: FakeSlackApi, bunce: FakeBunceApi) -> Iterator[Harness]:
-    running = start_harness(database_url, slack, bunce)
+def running_app(
+    database_url: str,
+    slack: FakeSlackApi,
+    bunce: FakeBunceApi,
+    env: dict[str, str | None] | None = None,
+) -> Iterator[Harness]:
+    """The real app on loopback for the length of a with-block (tests that need their own env)."""
+    running = start_harness(database_url, slack, bunce, env)
     try:
         yield running
     finally:
@@ -84,7 +90,7 @@ def harness(
     sqlite_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
 ) -> Iterator[Harness]:
     """The whole app on SQLite, serving signed HTTP on loopback, pointed at the fakes."""
-    with _running(sqlite_url, fake_slack, fake_bunce) as running:
+    with running_app(sqlite_url, fake_slack, fake_bunce) as running:
         yield running
 
 
@@ -93,5 +99,5 @@ def any_db_harness(
     database_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
 ) -> Iterator[Harness]:
     """The same, once on SQLite and once on PostgreSQL (when TEST_DATABASE_URL is set)."""
-    with _running(database_url, fake_slack, fake_bunce) as running:
+    with running_app(database_url, fake_slack, fake_bunce) as running:
         yield running

@@ -7,6 +7,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,10 @@ from cryptography.fernet import Fernet
 
 from bot import ids
 from bot.app import create_app
-from bot.bunce import BunceClientFactory
 from bot.config import Settings
 from bot.devserver import create_server
-from bot.services import Services, build_cipher
-from bot.store.db import create_engine_for, init_db
-from bot.store.keys import KeyStore
+from bot.services import Services, build_services
+from bot.store.db import init_db
 from bot.wsgi import Application
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
@@ -34,7 +33,8 @@ TOKENS = {TEAM: "xoxb-fake-team-one", OTHER_TEAM: "xoxb-fake-team-two"}
 LIVE_KEY = "sk_live_FAKEtestkeyONEabcd1234"
 OTHER_KEY = "sk_live_FAKEtestkeyTWOwxyz9876"
 SANDBOX_KEY = "sk_test_FAKEsandboxkeyqrst5555"
-USER = "U0USER1"
+USER = "U0USER1"  # an ordinary member
+ADMIN = "U0ADMIN1"  # a Slack workspace admin
 CHANNEL = "C0PUBLIC"  # public, the bot is a member
 APP_ID = "A0BUNCE"
 
@@ -59,6 +59,14 @@ class TrackingExecutor(ThreadPoolExecutor):
             futures = list(self.futures)
         for future in futures:
             future.result(timeout=max(deadline - time.monotonic(), 0.01))
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """For effects with no Slack call to wait on (event listeners run after the ack)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)  # polling a store, bounded by the deadline
 
 
 def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
@@ -142,6 +150,7 @@ class Harness:
         trigger_id: str | None = None,
         response_url: str | None = None,
         enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
     ) -> requests.Response:
         fields = {
             "token": "deprecated-verification-token",
@@ -154,7 +163,7 @@ class Harness:
             "command": ids.COMMAND,
             "text": text,
             "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if is_enterprise_install else "false",
             "response_url": response_url or self.slack.response_url(),
             "trigger_id": trigger_id or self.slack.issue_trigger(),
         }
@@ -173,34 +182,43 @@ class Harness:
         team_id: str = TEAM,
         user_id: str = USER,
         response_urls: list[dict[str, Any]] | None = None,
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
     ) -> requests.Response:
         # Slack names the workspace whose installation owns the view; the app is installed in
         # every workspace the fake knows, so that is the submitter's workspace.
         submitted = {**view, "state": state, "app_installed_team_id": team_id}
         payload = {
             "type": "view_submission",
-            "team": {"id": team_id, "domain": "example"},
+            "team": {"id": team_id, "domain": "example", "enterprise_id": enterprise_id},
             "user": {"id": user_id, "username": "alice", "name": "alice", "team_id": team_id},
             "api_app_id": APP_ID,
             "token": "deprecated-verification-token",
             "trigger_id": self.slack.issue_trigger(),
             "view": submitted,
             "response_urls": response_urls if response_urls is not None else [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            "is_enterprise_install": is_enterprise_install,
+            "enterprise": {"id": enterprise_id, "name": "Org"} if enterprise_id else None,
         }
         return self.send_payload(payload)
 
     def send_action(
-        self, view: dict[str, Any], action_id: str, *, team_id: str = TEAM, user_id: str = USER
+        self,
+        view: dict[str, Any],
+        action_id: str,
+        *,
+        team_id: str = TEAM,
+        user_id: str = USER,
+        **action: Any,
     ) -> requests.Response:
+        """A block_actions payload from a view (a modal or the Home tab)."""
         payload = {
             "type": "block_actions",
             "team": {"id": team_id, "domain": "example"},
-            "user": {"id": user_id, "username": "alice", "team_id": team_id},
+            "user": {"id": user_id, "username": "someone", "team_id": team_id},
             "api_app_id": APP_ID,
             "trigger_id": self.slack.issue_trigger(),
-            "container": {"type": "view", "view_id": view["id"]},
+            "container": {"type": "view", "view_id": view.get("id", "VHOME")},
             "view": view,
             "actions": [
                 {
@@ -208,11 +226,19 @@ class Harness:
                     "action_id": action_id,
                     "block_id": action_id,
                     "action_ts": str(time.time()),
+                    **action,
                 }
             ],
             "is_enterprise_install": False,
         }
         return self.send_payload(payload)
+
+    def send_home_action(
+        self, action_id: str, *, user_id: str = USER, team_id: str = TEAM, **action: Any
+    ) -> requests.Response:
+        """A click on the Home tab as `user_id` sees it (or a crafted one if they can't)."""
+        view = self.slack.home_views.get(user_id) or {"id": "VHOME", "type": "home", "blocks": []}
+        return self.send_action(view, action_id, team_id=team_id, user_id=user_id, **action)
 
     def send_event(self, event: dict[str, Any], *, team_id: str = TEAM) -> requests.Response:
         body = {
@@ -250,35 +276,37 @@ class Harness:
         self.services.keys.put(team_id, key, set_by="test")
 
 
-def start_harness(database_url: str, slack: FakeSlackApi, bunce: FakeBunceApi) -> Harness:
-    """Settings pointed at the fakes, real services, the real WSGI app on a loopback port."""
+def start_harness(
+    database_url: str,
+    slack: FakeSlackApi,
+    bunce: FakeBunceApi,
+    env: dict[str, str | None] | None = None,
+) -> Harness:
+    """Settings pointed at the fakes, real services, the real WSGI app on a loopback port.
+
+    `env` overrides the environment (a None value removes the variable).
+    """
     for team, token in TOKENS.items():
         slack.add_workspace(team, token)
     slack.add_channel(CHANNEL, is_member=True, name="general")
     slack.add_user(USER, team_id=TEAM, name="alice")
-    settings = Settings.from_env(
-        {
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_BOT_TOKEN": TOKENS[TEAM],
-            "SLACK_API_URL": slack.base_url,
-            "BUNCE_API_URL": bunce.live_url,
-            "BUNCE_SANDBOX_API_URL": bunce.sandbox_url,
-            "DATABASE_URL": database_url,
-            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        }
-    )
-    engine = create_engine_for(settings.database_url)
-    init_db(engine)
+    slack.add_user(ADMIN, team_id=TEAM, name="ada", is_admin=True)
+    environ: dict[str, str | None] = {
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": TOKENS[TEAM],
+        "SLACK_API_URL": slack.base_url,
+        "BUNCE_API_URL": bunce.live_url,
+        "BUNCE_SANDBOX_API_URL": bunce.sandbox_url,
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        **(env or {}),
+    }
+    settings = Settings.from_env({k: v for k, v in environ.items() if v is not None})
     background = TrackingExecutor()
-    services = Services(
-        engine=engine,
-        keys=KeyStore(engine, build_cipher(settings)),
-        bunce=BunceClientFactory(
-            settings.bunce_api_url, settings.bunce_sandbox_api_url, timeout=(1.0, 2.0)
-        ),
-        background=background,
-    )
-    server = create_server(Application(create_app(settings, services), engine), "127.0.0.1", 0)
+    services = build_services(settings, background=background, timeout=(1.0, 2.0))
+    init_db(services.engine)
+    application = Application(create_app(settings, services), services.engine)
+    server = create_server(application, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.harness import TEAM, USER, Harness
+from tests.harness import TEAM, USER, Harness, wait_until
 from tests.schemas import assert_valid_home
 
 
@@ -43,16 +43,4 @@ def test_uninstall_deletes_the_key(harness: Harness) -> None:
     response = harness.send_event({"type": "app_uninstalled"})
 
     assert response.status_code == 200
-    deadline_ok = _wait(lambda: not harness.services.keys.has(TEAM))
-    assert deadline_ok
-
-
-def _wait(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)  # polling the store: the listener runs after the ack
-    return False
+    wait_until(lambda: not harness.services.keys.has(TEAM))

@@ -8,13 +8,20 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from slack_bolt import App, BoltRequest
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.slack import FakeSlackApi
+from tests.fakes.slack import APP_ID, FakeSlackApi
 
 TOKEN = "xoxb-t1"
 ALL_BUT_PUBLIC = ("commands", "chat:write", "channels:join", "users:read", "im:write")
@@ -598,3 +605,290 @@ def test_token_may_ride_in_the_form_body(fake):
     call = fake.calls("auth.test")[0]
     assert call.token == TOKEN
     assert "token" not in call.args
+
+
+# ---- OAuth v2 ------------------------------------------------------------------------------
+
+CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
+
+
+def exchange(fake: FakeSlackApi, code: str, **kwargs: Any) -> SlackResponse:
+    """oauth.v2.access with a code, the way Bolt's OAuthFlow.run_installation calls it."""
+    client = WebClient(base_url=fake.base_url)
+    return client.oauth_v2_access(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code, **kwargs
+    )
+
+
+def refresh(fake: FakeSlackApi, refresh_token: str) -> SlackResponse:
+    """oauth.v2.access with a refresh token, the way slack_sdk's TokenRotator calls it."""
+    return WebClient(base_url=fake.base_url).oauth_v2_access(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        grant_type="refresh_token",
+        refresh_token=refresh_token,
+    )
+
+
+def auth_error(fake: FakeSlackApi, token: str) -> str | None:
+    """auth.test's error for a token, or None when the token works."""
+    try:
+        WebClient(token=token, base_url=fake.base_url).auth_test()
+    except SlackApiError as err:
+        return err.response["error"]
+    return None
+
+
+def test_code_exchange_mints_a_registered_bot_token(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    code = fake.issue_code(
+        "T2", installer_user_id="U9", scopes=["commands", "chat:write"], team_name="Acme"
+    )
+    body = exchange(fake, code).data
+    token = body["access_token"]
+    assert token.startswith("xoxb-")
+    assert body == {
+        "ok": True,
+        "access_token": token,
+        "token_type": "bot",
+        "scope": "commands,chat:write",
+        "bot_user_id": "UBT2",
+        "app_id": APP_ID,
+        "team": {"id": "T2", "name": "Acme"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "authed_user": {"id": "U9"},
+    }
+    call = fake.oauth_calls()[0]
+    assert call.headers["authorization"].startswith("Basic ")  # slack_sdk's client auth
+    assert call.args == {"code": code}
+    assert fake.installed_tokens("T2") == [token]
+    who = WebClient(token=token, base_url=fake.base_url).auth_test()
+    assert (who["team_id"], who["team"], who["user_id"], who["bot_id"]) == (
+        "T2",
+        "Acme",
+        "UBT2",
+        "BT2",
+    )
+    assert who["is_enterprise_install"] is False
+    assert who.headers["X-OAuth-Scopes"] == "chat:write,commands"
+
+
+def test_code_exchange_accepts_credentials_in_the_form_body(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    code = fake.issue_code("T2", installer_user_id="U9")
+    form = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code}
+    body = WebClient(base_url=fake.base_url).api_call("oauth.v2.access", data=form)
+    assert body["team"]["id"] == "T2"
+    assert "authorization" not in fake.oauth_calls()[0].headers
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "error"),
+    [
+        pytest.param("999.999", CLIENT_SECRET, "invalid_client_id", id="wrong-id"),
+        pytest.param(CLIENT_ID, "guess", "bad_client_secret", id="wrong-secret"),
+    ],
+)
+def test_code_exchange_with_bad_client_credentials(fake, client_id, client_secret, error):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    code = fake.issue_code("T2", installer_user_id="U9")
+    client = WebClient(base_url=fake.base_url)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.oauth_v2_access(client_id=client_id, client_secret=client_secret, code=code)
+    assert slack_error(excinfo) == error
+    assert fake.installed_tokens("T2") == []
+    assert exchange(fake, code)["ok"]  # the refused attempt did not spend the code
+
+
+def test_code_exchange_before_configure_oauth_is_invalid_client_id(fake):
+    code = fake.issue_code("T2", installer_user_id="U9")
+    with pytest.raises(SlackApiError) as excinfo:
+        exchange(fake, code)
+    assert slack_error(excinfo) == "invalid_client_id"
+
+
+def test_code_is_single_use_and_unknown_codes_are_invalid(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    code = fake.issue_code("T2", installer_user_id="U9")
+    first = exchange(fake, code)["access_token"]
+    for bad in (code, "1.2.nope"):
+        with pytest.raises(SlackApiError) as excinfo:
+            exchange(fake, bad)
+        assert slack_error(excinfo) == "invalid_code"
+    assert fake.installed_tokens("T2") == [first]
+
+
+def test_code_expires_after_ten_minutes(fake, clock):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    in_time, late = (fake.issue_code("T2", installer_user_id="U9") for _ in range(2))
+    clock.advance(599)
+    assert exchange(fake, in_time)["ok"]
+    clock.advance(2)
+    with pytest.raises(SlackApiError) as excinfo:
+        exchange(fake, late)
+    assert slack_error(excinfo) == "invalid_code"
+
+
+def test_code_issued_with_a_redirect_uri_needs_the_same_one(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    redirect = "https://bunce.example/slack/oauth_redirect"
+    code = fake.issue_code("T2", installer_user_id="U9", redirect_uri=redirect)
+    for wrong in ({}, {"redirect_uri": "https://evil.example/cb"}):
+        with pytest.raises(SlackApiError) as excinfo:
+            exchange(fake, code, **wrong)
+        assert slack_error(excinfo) == "bad_redirect_uri"
+    assert exchange(fake, code, redirect_uri=redirect)["ok"]
+
+
+def test_rotation_mints_expiring_tokens_and_single_use_refresh_tokens(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET, token_rotation=True)
+    first = exchange(fake, fake.issue_code("T2", installer_user_id="U9"))
+    assert first["access_token"].startswith("xoxe.xoxb-1-")
+    assert first["refresh_token"].startswith("xoxe-1-")
+    assert first["expires_in"] == 43200
+    second = refresh(fake, first["refresh_token"])
+    assert second["token_type"] == "bot"  # TokenRotator ignores answers of another type
+    assert second["expires_in"] == 43200
+    assert second["access_token"].startswith("xoxe.xoxb-1-")
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    assert (second["team"], second["bot_user_id"]) == (first["team"], first["bot_user_id"])
+    # The replaced access token keeps working until its own expiry.
+    assert auth_error(fake, first["access_token"]) is None
+    assert auth_error(fake, second["access_token"]) is None
+    for spent in (first["refresh_token"], "xoxe-1-unknown"):
+        with pytest.raises(SlackApiError) as excinfo:
+            refresh(fake, spent)
+        assert slack_error(excinfo) == "invalid_refresh_token"
+    assert fake.installed_tokens("T2") == [first["access_token"], second["access_token"]]
+    assert [c.args.get("grant_type") for c in fake.oauth_calls()] == [
+        None,
+        "refresh_token",
+        "refresh_token",
+        "refresh_token",
+    ]
+
+
+def test_rotated_tokens_expire_by_the_fake_clock(fake, clock):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET, token_rotation=True, token_ttl=3600)
+    first = exchange(fake, fake.issue_code("T2", installer_user_id="U9"))
+    clock.advance(3599)
+    assert auth_error(fake, first["access_token"]) is None
+    second = refresh(fake, first["refresh_token"])
+    assert second["expires_in"] == 3600
+    clock.advance(2)
+    assert auth_error(fake, first["access_token"]) == "token_expired"
+    assert auth_error(fake, second["access_token"]) is None
+    assert fake.installed_tokens("T2", valid_only=True) == [second["access_token"]]
+    clock.advance(3600)
+    assert auth_error(fake, second["access_token"]) == "token_expired"
+    third = refresh(fake, second["refresh_token"])  # an expired token can still be refreshed
+    assert auth_error(fake, third["access_token"]) is None
+    assert auth_error(fake, TOKEN) is None  # tokens without rotation never expire
+    fake.expire_token(third["access_token"])
+    assert auth_error(fake, third["access_token"]) == "token_expired"
+
+
+def test_org_wide_install_has_no_team(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET)
+    code = fake.issue_code(
+        "T2", installer_user_id="W9", enterprise_id="E1", is_enterprise_install=True
+    )
+    body = exchange(fake, code).data
+    assert body["team"] is None
+    assert body["enterprise"] == {"id": "E1", "name": "Org E1"}
+    assert body["is_enterprise_install"] is True
+    assert body["authed_user"] == {"id": "W9"}
+    who = WebClient(token=body["access_token"], base_url=fake.base_url).auth_test()
+    assert (who["enterprise_id"], who["is_enterprise_install"]) == ("E1", True)
+    assert who["url"] == "https://e1.enterprise.slack.com/"
+    in_grid = exchange(fake, fake.issue_code("T3", installer_user_id="W9", enterprise_id="E1"))
+    assert in_grid["team"] == {"id": "T3", "name": "Team T3"}
+    assert in_grid["enterprise"] == {"id": "E1", "name": "Org E1"}
+    assert in_grid["is_enterprise_install"] is False
+    with pytest.raises(ValueError):
+        fake.issue_code("T4", installer_user_id="W9", is_enterprise_install=True)
+
+
+def test_revoke_workspace_kills_every_token_of_the_team(fake):
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET, token_rotation=True)
+    fake.add_workspace("T2", "xoxb-t2")
+    minted = exchange(fake, fake.issue_code("T1", installer_user_id="U9"))
+    assert minted["bot_user_id"] == "UBOT"  # reinstalling keeps the bot's identity
+    assert fake.revoke_workspace("T1") == [TOKEN, minted["access_token"]]
+    assert [auth_error(fake, t) for t in (TOKEN, minted["access_token"], "xoxb-t2")] == [
+        "token_revoked",
+        "token_revoked",
+        None,
+    ]
+    with pytest.raises(SlackApiError) as excinfo:
+        refresh(fake, minted["refresh_token"])
+    assert slack_error(excinfo) == "invalid_refresh_token"
+    reinstalled = exchange(fake, fake.issue_code("T1", installer_user_id="U9"))
+    assert fake.installed_tokens("T1", valid_only=True) == [reinstalled["access_token"]]
+    fake.revoke_workspace("T2", error="account_inactive")
+    assert auth_error(fake, "xoxb-t2") == "account_inactive"
+
+
+def test_bolt_oauth_flow_installs_then_rotates_against_the_fake(fake, tmp_path, monkeypatch):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_REDIRECT_URI", "SLACK_INSTALL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    # A ttl inside Bolt's 120-minute refresh window: the next request rotates the token.
+    fake.configure_oauth(CLIENT_ID, CLIENT_SECRET, token_rotation=True, token_ttl=60)
+    store = FileInstallationStore(base_dir=str(tmp_path / "installations"))
+    states = FileOAuthStateStore(expiration_seconds=600, base_dir=str(tmp_path / "states"))
+    settings = OAuthSettings(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        scopes=["commands", "chat:write"],
+        installation_store=store,
+        state_store=states,
+    )
+    # installation_store on App too: only then does Bolt's token rotator use this client
+    # (OAuthSettings alone builds one with the default https://slack.com/api/).
+    app = App(
+        client=WebClient(base_url=fake.base_url),
+        signing_secret="signing-secret",
+        oauth_settings=settings,
+        installation_store=store,
+        process_before_response=True,
+    )
+    page = app.oauth_flow.handle_installation(BoltRequest(body="", query="", headers={}))
+    cookie = page.headers["set-cookie"][0].split(";")[0]
+    state = cookie.split("=", 1)[1]
+    assert f"oauth/v2/authorize?state={state}" in page.body  # the Add to Slack link
+    code = fake.issue_code("T2", installer_user_id="U9", scopes=["commands", "chat:write"])
+    query = urlencode({"code": code, "state": state})
+    done = app.oauth_flow.handle_callback(
+        BoltRequest(body="", query=query, headers={"cookie": cookie})
+    )
+    assert done.status == 200
+    installed = store.find_installation(enterprise_id=None, team_id="T2")
+    assert installed.bot_token == fake.installed_tokens("T2")[0]
+    assert (installed.bot_id, installed.bot_user_id, installed.user_id) == ("BT2", "UBT2", "U9")
+    assert installed.bot_refresh_token.startswith("xoxe-1-")
+    assert [c.method for c in fake.requests] == ["oauth.v2.access", "auth.test"]
+
+    seen: list[str] = []
+
+    @app.command("/bunce")
+    def bunce(ack, context):
+        seen.append(context.bot_token)
+        ack()
+
+    form = {"command": "/bunce", "team_id": "T2", "user_id": "U9", "channel_id": "C1"}
+    body = urlencode(form | {"text": "", "trigger_id": "1.2.3", "api_app_id": APP_ID})
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier("signing-secret").generate_signature(timestamp=stamp, body=body)
+    headers = {
+        "content-type": ["application/x-www-form-urlencoded"],
+        "x-slack-request-timestamp": [stamp],
+        "x-slack-signature": [signature],
+    }
+    assert app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
+    rotated = fake.installed_tokens("T2")[-1]
+    assert rotated != installed.bot_token
+    assert seen == [rotated]
+    assert fake.oauth_calls()[-1].args["grant_type"] == "refresh_token"
+    assert store.find_installation(enterprise_id=None, team_id="T2").bot_token == rotated

@@ -1,20 +1,30 @@
-"""Buttons: "Edit and retry" on the error view brings the form back with what was typed."""
+"""Buttons: "Edit and retry" on the error view, and the App Home controls."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
+from bot.connection import check_connection, disconnect
+from bot.home import publish_home
 from bot.services import Services
+from bot.store.audit import Action
+from bot.store.db import StoreError
+from bot.ui.connect import build_connect_modal, build_refusal_view
+from bot.ui.messages import STORE_UNAVAILABLE
 from bot.ui.metadata import decode_metadata, encode_metadata
 from bot.ui.modals import build_create_modal
+from bot.workspace import Workspace, find_key_info
 
 logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], WebClient, Workspace, str], None]
 
 
 def register(app: App, services: Services) -> None:
@@ -28,4 +38,87 @@ def register(app: App, services: Services) -> None:
         except SlackApiError as error:
             logger.info("retry views.update failed error=%s", error.response.get("error"))
 
+    def handle_test_action(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        services.background.submit(_test_then_publish, client, workspace, user_id, services)
+
+    def admin_only(handler: Handler) -> Callable[..., None]:
+        """Home controls change the connection: refuse anyone else, even with a crafted payload."""
+
+        def listener(
+            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+        ) -> None:
+            ack()
+            workspace, user_id = Workspace.from_context(context), _user_id(body)
+            if not services.admins.is_admin(client, workspace, user_id):
+                logger.warning("refused admin action %s user=%s", workspace.log_fields(), user_id)
+                _show_modal(client, body, build_refusal_view())
+                return
+            try:
+                handler(body, client, workspace, user_id)
+            except StoreError:
+                logger.exception("home action failed %s", workspace.log_fields())
+                _show_modal(client, body, build_refusal_view(STORE_UNAVAILABLE))
+                return
+            publish_home(client, workspace, user_id, services)
+
+        return listener
+
+    def open_connect(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+        _show_modal(client, body, build_connect_modal(find_key_info(services.keys, ws)))
+
+    def remove_key(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+        disconnect(ws, user, services)
+
+    def set_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+        actions = body.get("actions") or [{}]
+        channel = actions[0].get("selected_conversation") if isinstance(actions[0], dict) else None
+        _set_default_channel(ws, user, channel if isinstance(channel, str) else None)
+
+    def clear_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+        _set_default_channel(ws, user, None)
+
+    def _set_default_channel(ws: Workspace, user: str, channel: str | None) -> None:
+        services.workspaces.set_default_channel(
+            ws.team_id, channel, enterprise_id=ws.enterprise_id, user_id=user
+        )
+        services.audit.record(
+            Action.SETTINGS_CHANGED,
+            team_id=ws.team_id,
+            enterprise_id=ws.enterprise_id,
+            user_id=user,
+            channel_id=channel,
+            detail="default announcement channel " + ("set" if channel else "cleared"),
+        )
+
     app.action(ids.RETRY_ACTION)(handle_retry_action)
+    app.action(ids.HOME_TEST)(handle_test_action)
+    app.action(ids.HOME_CONNECT)(admin_only(open_connect))
+    app.action(ids.HOME_REPLACE)(admin_only(open_connect))
+    app.action(ids.HOME_DISCONNECT)(admin_only(remove_key))
+    app.action(ids.HOME_DEFAULT_CHANNEL)(admin_only(set_default))
+    app.action(ids.HOME_CLEAR_DEFAULT)(admin_only(clear_default))
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _show_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    try:
+        client.views_open(trigger_id=body.get("trigger_id"), view=view)
+    except SlackApiError as error:
+        logger.info("views.open failed error=%s", error.response.get("error"))
+
+
+def _test_then_publish(
+    client: WebClient, workspace: Workspace, user_id: str, services: Services
+) -> None:
+    try:
+        check_connection(workspace, user_id, services)
+    except StoreError:
+        logger.exception("connection test failed %s", workspace.log_fields())
+    publish_home(client, workspace, user_id, services)

@@ -10,10 +10,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
+from bot.home import home_model
 from bot.segments import SegmentForm
 from bot.services import Services
 from bot.store.db import StoreError
 from bot.ui.command import parse_command_text
+from bot.ui.connect import (
+    NOT_ADMIN,
+    build_connect_modal,
+    build_disconnect_modal,
+    build_status_message,
+)
 from bot.ui.messages import NOT_CONNECTED, STORE_UNAVAILABLE, build_help_message, ephemeral
 from bot.ui.metadata import Origin, encode_metadata
 from bot.ui.modals import build_create_modal
@@ -32,12 +39,30 @@ def register(app: App, services: Services) -> None:
         ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
     ) -> None:
         parsed = parse_command_text(command.get("text"))
+        workspace = Workspace.from_context(context)
+        if parsed.subcommand in ("connect", "disconnect"):
+            ack()
+            _admin_subcommand(parsed.subcommand, command, client, workspace, respond)
+            return
+        if parsed.subcommand == "status":
+            _status(ack, workspace)
+            return
         if parsed.subcommand is not None:
             ack(**build_help_message())
             return
-        workspace = Workspace.from_context(context)
+        _create(ack, command, client, workspace, parsed.rest, respond)
+
+    def _create(
+        ack: Ack,
+        command: dict[str, Any],
+        client: WebClient,
+        workspace: Workspace,
+        name: str,
+        respond: Respond,
+    ) -> None:
         try:
             info = find_key_info(services.keys, workspace)
+            settings = services.workspaces.get(workspace.team_id, workspace.enterprise_id)
         except StoreError:
             logger.exception("key lookup failed %s", workspace.log_fields())
             ack(**ephemeral(STORE_UNAVAILABLE))
@@ -50,17 +75,57 @@ def register(app: App, services: Services) -> None:
         origin = Origin(
             channel_id=command.get("channel_id"), response_url=command.get("response_url")
         )
-        view = build_create_modal(
-            encode_metadata(origin), SegmentForm(name=parsed.rest), info.environment
+        prefill = SegmentForm(
+            name=name, channel_id=settings.default_channel_id if settings else None
         )
+        view = build_create_modal(encode_metadata(origin), prefill, info.environment)
+        _open(client, command.get("trigger_id"), view, workspace, respond)
+
+    def _status(ack: Ack, workspace: Workspace) -> None:
         try:
-            client.views_open(trigger_id=command.get("trigger_id"), view=view)
-        except SlackApiError as error:
-            logger.warning(
-                "views.open failed error=%s %s",
-                error.response.get("error"),
-                workspace.log_fields(),
-            )
-            respond(**ephemeral(MODAL_FAILED))
+            model = home_model(workspace, False, services)
+        except StoreError:
+            ack(**ephemeral(STORE_UNAVAILABLE))
+            return
+        ack(**build_status_message(model))
+
+    def _admin_subcommand(
+        name: str,
+        command: dict[str, Any],
+        client: WebClient,
+        workspace: Workspace,
+        respond: Respond,
+    ) -> None:
+        if not services.admins.is_admin(client, workspace, command.get("user_id")):
+            respond(**ephemeral(NOT_ADMIN))
+            return
+        try:
+            info = find_key_info(services.keys, workspace)
+        except StoreError:
+            respond(**ephemeral(STORE_UNAVAILABLE))
+            return
+        if name == "connect":
+            view = build_connect_modal(replacing=info)
+        elif info is None:
+            respond(**ephemeral("This workspace isn't connected to Bunce: nothing to disconnect."))
+            return
+        else:
+            view = build_disconnect_modal(info)
+        _open(client, command.get("trigger_id"), view, workspace, respond)
 
     app.command(ids.COMMAND)(handle_segment_command)
+
+
+def _open(
+    client: WebClient,
+    trigger_id: str | None,
+    view: dict[str, Any],
+    workspace: Workspace,
+    respond: Respond,
+) -> None:
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        logger.warning("views.open failed error=%s %s", code, workspace.log_fields())
+        respond(**ephemeral(MODAL_FAILED))

@@ -1,4 +1,4 @@
-"""Events: App Home, and uninstall (the workspace's Bunce key is deleted with the app)."""
+"""Events: App Home, and uninstall/revocation (every secret of the workspace is deleted)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot.connection import forget
+from bot.home import publish_home
 from bot.services import Services
 from bot.store.db import StoreError
-from bot.ui.home import build_home
-from bot.workspace import Workspace, find_key_info
+from bot.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -22,26 +22,39 @@ def register(app: App, services: Services) -> None:
         if event.get("tab") != "home":
             return
         try:
-            info = find_key_info(services.keys, Workspace.from_context(context))
+            publish_home(client, Workspace.from_context(context), event["user"], services)
         except StoreError:
             logger.warning("home not published: store unavailable")
-            return
-        try:
-            client.views_publish(user_id=event["user"], view=build_home(info))
-        except SlackApiError as error:
-            logger.info("views.publish failed error=%s", error.response.get("error"))
 
     def handle_app_uninstalled(context: BoltContext) -> None:
-        workspace = Workspace.from_context(context)
-        try:
-            services.keys.delete(workspace.team_id, workspace.enterprise_id)
-        except StoreError:
-            logger.exception("could not delete key on uninstall %s", workspace.log_fields())
-            return
-        logger.info("app uninstalled; key deleted %s", workspace.log_fields())
+        _forget(Workspace.from_context(context), "app_uninstalled")
 
-    def handle_tokens_revoked() -> None:
-        """Nothing stored per token in single-workspace mode; acked so Slack doesn't retry."""
+    def handle_tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
+        """Bot tokens revoked: the app can't act here any more, so forget the workspace.
+
+        Only user tokens revoked: drop those users' installations, keep the workspace.
+        """
+        tokens = event.get("tokens") or {}
+        workspace = Workspace.from_context(context)
+        if tokens.get("bot"):
+            _forget(workspace, "tokens_revoked")
+        elif services.installations is not None:
+            for user_id in tokens.get("oauth") or []:
+                services.installations.delete_installation(
+                    enterprise_id=workspace.enterprise_id,
+                    team_id=workspace.team_id,
+                    user_id=user_id,
+                )
+
+    def _forget(workspace: Workspace, reason: str) -> None:
+        try:
+            forget(workspace, services)
+        except StoreError:
+            logger.exception(
+                "could not forget workspace after %s %s", reason, workspace.log_fields()
+            )
+            return
+        logger.info("workspace forgotten after %s %s", reason, workspace.log_fields())
 
     app.event("app_home_opened")(handle_home_opened)
     app.event("app_uninstalled")(handle_app_uninstalled)

@@ -19,7 +19,12 @@ DEFAULT_DATABASE_URL = "sqlite:///bunce_bot.sqlite3"
 
 # Modules whose tables live on `metadata`; init_db imports them so no table is forgotten just
 # because nothing imported its module yet. Add each new table module here.
-TABLE_MODULES = ("bot.store.keys",)
+TABLE_MODULES = (
+    "bot.store.keys",
+    "bot.store.audit",
+    "bot.store.workspaces",
+    "bot.store.installations",
+)
 
 # Any constant works; it only has to be the same in every process that runs init_db.
 _INIT_LOCK_ID = 0x62756E6365

@@ -18,14 +18,15 @@ USAGE = (
     f"• `{ids.COMMAND}` opens the form\n"
     f"• `{ids.COMMAND} Spring launch VIPs` opens it with the name filled in\n"
     f'• `{ids.COMMAND} "List of VIPs"`: quote a name that starts with a reserved word\n'
+    f"• `{ids.COMMAND} status` says whether this workspace is connected to Bunce\n"
+    f"• `{ids.COMMAND} connect` / `{ids.COMMAND} disconnect` (admins) manage the Bunce key\n"
     f"• `{ids.COMMAND} help` shows this message\n"
-    f"Coming soon: `{ids.COMMAND} status`, `connect`, `disconnect` and `list`."
+    f"Coming soon: `{ids.COMMAND} list`. The app's Home tab shows recent segments."
 )
 
 NOT_CONNECTED = (
     "This workspace isn't connected to Bunce yet, so segments can't be created from Slack. "
-    "An admin connects it by storing the workspace's Bunce secret key: on the server that runs "
-    "this app, `python -m bot keys set <TEAM_ID>` (the README's “Operator CLI” says how)."
+    f"A workspace admin connects it with `{ids.COMMAND} connect` or from the app's Home tab."
 )
 
 STORE_UNAVAILABLE = (

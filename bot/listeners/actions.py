@@ -24,7 +24,8 @@ from bot.workspace import Workspace, find_key_info
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any], WebClient, Workspace, str], None]
+# A Home control's effect; True when the tab must be redrawn afterwards.
+Handler = Callable[[dict[str, Any], WebClient, Workspace, str], bool]
 
 
 def register(app: App, services: Services) -> None:
@@ -58,28 +59,33 @@ def register(app: App, services: Services) -> None:
                 _show_modal(client, body, build_refusal_view())
                 return
             try:
-                handler(body, client, workspace, user_id)
+                changed = handler(body, client, workspace, user_id)
             except StoreError:
                 logger.exception("home action failed %s", workspace.log_fields())
                 _show_modal(client, body, build_refusal_view(STORE_UNAVAILABLE))
                 return
-            publish_home(client, workspace, user_id, services)
+            if changed:
+                publish_home(client, workspace, user_id, services)
 
         return listener
 
-    def open_connect(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+    def open_connect(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
         _show_modal(client, body, build_connect_modal(find_key_info(services.keys, ws)))
+        return False  # the connect submission redraws the tab
 
-    def remove_key(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+    def remove_key(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
         disconnect(ws, user, services)
+        return True
 
-    def set_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+    def set_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
         actions = body.get("actions") or [{}]
         channel = actions[0].get("selected_conversation") if isinstance(actions[0], dict) else None
         _set_default_channel(ws, user, channel if isinstance(channel, str) else None)
+        return True
 
-    def clear_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> None:
+    def clear_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
         _set_default_channel(ws, user, None)
+        return True
 
     def _set_default_channel(ws: Workspace, user: str, channel: str | None) -> None:
         services.workspaces.set_default_channel(

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from bot.store.db import create_engine_for, init_db
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
 from tests.harness import Harness, start_harness, stop_harness
@@ -101,3 +103,12 @@ def any_db_harness(
     """The same, once on SQLite and once on PostgreSQL (when TEST_DATABASE_URL is set)."""
     with running_app(database_url, fake_slack, fake_bunce) as running:
         yield running
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A store engine with every table created, on each database of `database_url`."""
+    engine = create_engine_for(database_url)
+    init_db(engine)
+    yield engine
+    engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,30 +10,8 @@ from sqlalchemy.engine import Engine
 
 from bot.bunce.keys import key_hint
 from bot.store.audit import Action, AuditEvent, AuditLog, audit_events
-from bot.store.db import StoreError, create_engine_for, init_db
-
-START = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
-
-
-class Clock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: int = 1) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(database_url)
-    init_db(engine)
-    yield engine
-    engine.dispose()
+from bot.store.db import StoreError, create_engine_for
+from tests.clock import START, Clock
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,29 +24,11 @@ from bot.store.db import (
     ping,
 )
 from bot.store.keys import KeyStore, WorkspaceKey, WorkspaceKeyInfo
+from tests.clock import START, Clock
 
 LIVE = "sk_live_4f9a2c7e1b3d5f60ABCD"
 TEST = "sk_test_9e8d7c6b5a493827WXYZ"
-START = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
 DEAD_URL = "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/x?connect_timeout=1"
-
-
-class Clock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(database_url)
-    init_db(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

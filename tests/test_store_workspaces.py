@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.store.db import StoreError, create_engine_for, init_db
+from bot.store.db import StoreError, create_engine_for
 from bot.store.workspaces import WorkspaceSettings, WorkspaceSettingsStore, workspace_settings
-
-START = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
-
-
-class Clock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(database_url)
-    init_db(engine)
-    yield engine
-    engine.dispose()
+from tests.clock import START, Clock
 
 
 @pytest.fixture

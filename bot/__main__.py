@@ -61,25 +61,39 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings) -> int:
-    from bot.app import create_app
-    from bot.services import build_services
-    from bot.store.db import init_db
-    from bot.wsgi import EVENTS_PATH, Application
+    import signal
 
-    services = build_services(settings)
-    init_db(services.engine)
-    app = create_app(settings, services)
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.store.db import StoreError
+    from bot.wsgi import EVENTS_PATH, build_application
 
-        logger.info("serving Slack over Socket Mode")
-        SocketModeHandler(app, settings.app_token).start()
-        return 0
-    from bot.devserver import serve
+    try:
+        application = build_application(os.environ)
+    except StoreError as error:
+        print(f"bunce-slack cannot start: {error}. Check DATABASE_URL.", file=sys.stderr)
+        return 1
+    # SIGTERM (a platform stopping the process) shuts down like Ctrl-C: in-flight submissions
+    # finish or are handed back before the process exits.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    logger.info("serving HTTP on port %s at %s and /healthz", settings.port, EVENTS_PATH)
-    serve(Application(app, services.engine), settings.port)
+            logger.info("serving Slack over Socket Mode")
+            SocketModeHandler(application.slack.app, settings.app_token).start()
+        else:
+            from bot.devserver import serve
+
+            logger.info("serving HTTP on port %s at %s and /healthz", settings.port, EVENTS_PATH)
+            serve(application, settings.port)
+    except KeyboardInterrupt:
+        logger.info("stopping")
+    finally:
+        application.close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _init_db(settings: Settings) -> int:

@@ -8,22 +8,19 @@ from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 
 from bot import ids
 from bot.config import Settings
 from bot.listeners import actions, commands, events, views
 from bot.services import Services
+from bot.slack_clients import configure
 from bot.store.installations import oauth_state_store
+from bot.worker import SubmissionWorker
 
 LISTENER_THREADS = 16
-SLACK_TIMEOUT = 10  # seconds; a Slack call on the ack path must never hang a listener
 
 
-def create_app(settings: Settings, services: Services) -> App:
+def create_app(settings: Settings, services: Services, worker: SubmissionWorker) -> App:
     """Build the App; nothing here calls Slack (auth.test happens on the first request)."""
     app = App(
         token=None if settings.multi_workspace else settings.bot_token,
@@ -41,11 +38,9 @@ def create_app(settings: Settings, services: Services) -> App:
     # Configure Bolt's own client rather than passing one: Bolt also reads SLACK_BOT_TOKEN from
     # the environment and warns when both are present. The OAuth flow, authorize and
     # per-request clients all use (or copy) this object.
-    app.client.base_url = settings.slack_api_url.rstrip("/") + "/"
-    app.client.timeout = SLACK_TIMEOUT
-    app.client.retry_handlers = [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler()]
+    configure(app.client, settings)
     commands.register(app, services)
-    views.register(app, services)
+    views.register(app, services, worker)
     actions.register(app, services)
     events.register(app, services)
     return app

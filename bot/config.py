@@ -66,6 +66,7 @@ class Settings:
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
     admin_user_ids: frozenset[str] = frozenset()
+    worker_lease_seconds: float = 60.0
 
     @property
     def socket_mode(self) -> bool:
@@ -97,6 +98,7 @@ class Settings:
             port=_port(env, problems),
             log_level=_log_level(env, problems),
             admin_user_ids=_admin_user_ids(env, problems),
+            worker_lease_seconds=_lease_seconds(env, problems),
         )
         if serving:
             problems += _slack_problems(settings)
@@ -183,6 +185,18 @@ def _admin_user_ids(env: Mapping[str, str], problems: list[str]) -> frozenset[st
             f"U0123ABCD (not names): check {', '.join(bad[:3])}."
         )
     return frozenset(ids)
+
+
+def _lease_seconds(env: Mapping[str, str], problems: list[str]) -> float:
+    raw = env.get("WORKER_LEASE_SECONDS", "60")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:
+        problems.append(f"WORKER_LEASE_SECONDS must be between 1 and 3600 (got {raw!r}).")
+        return 60.0
+    return seconds
 
 
 def _port(env: Mapping[str, str], problems: list[str]) -> int:

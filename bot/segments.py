@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import logging
+import hashlib
+import json
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
 from bot import ids
-from bot.bunce import BunceClientFactory, Segment
-from bot.bunce.errors import (
-    BunceAuthError,
-    BunceError,
-    BunceRateLimited,
-    BunceUnavailableError,
-    BunceValidationError,
-)
-from bot.bunce.keys import InvalidKeyError
-
-logger = logging.getLogger(__name__)
+from bot.bunce import Segment
 
 NAME_MAX = 255
 DESCRIPTION_MAX = 1000
@@ -55,6 +46,8 @@ class Problem(Enum):
     UNAVAILABLE = "unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     UNEXPECTED = "unexpected"
+    # Not a failure: Bunce could not be asked whether an earlier attempt created the segment.
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -76,6 +69,12 @@ def _bad_characters(text: str, *, allow_newlines: bool) -> bool:
     return False
 
 
+def input_hash(form: SegmentForm) -> str:
+    """Identifies what was submitted: the same view with the same values is one submission."""
+    data = [form.name, form.description, form.add_all_customers, form.channel_id]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
+
 def validate(form: SegmentForm) -> dict[str, str]:
     """Every problem with the form at once, keyed by the input's block_id; empty when valid."""
     errors: dict[str, str] = {}
@@ -95,25 +94,3 @@ def validate(form: SegmentForm) -> dict[str, str]:
     if not form.channel_id:
         errors[ids.ANNOUNCE] = "Choose a conversation to announce the segment in."
     return errors
-
-
-def create_segment(form: SegmentForm, key: str, bunce: BunceClientFactory) -> CreateResult:
-    """Create once with the workspace's key; never retried here (see bunce-api.md §7)."""
-    try:
-        client = bunce.for_key(key)
-        segment = client.create_segment(form.name, form.description or None, form.add_all_customers)
-    except InvalidKeyError:
-        return CreateResult(problem=Problem.KEY_REJECTED)
-    except BunceAuthError:
-        return CreateResult(problem=Problem.KEY_REJECTED)
-    except BunceValidationError as error:
-        return CreateResult(problem=Problem.INVALID, bunce_message=error.message)
-    except BunceRateLimited:
-        return CreateResult(problem=Problem.RATE_LIMITED)
-    except BunceUnavailableError:
-        logger.warning("bunce unavailable during create", exc_info=True)
-        return CreateResult(problem=Problem.UNAVAILABLE)
-    except BunceError as error:
-        logger.exception("unexpected answer from Bunce during create")
-        return CreateResult(problem=Problem.UNEXPECTED, bunce_message=error.message)
-    return CreateResult(segment=segment)

@@ -10,12 +10,14 @@ from sqlalchemy.engine import Engine
 
 from bot.admins import AdminPolicy
 from bot.bunce import BunceClientFactory
+from bot.bunce.limiter import RateLimiter
 from bot.config import Settings
 from bot.store.audit import AuditLog
 from bot.store.crypto import KeyCipher, key_file_for, load_or_create_key_file
 from bot.store.db import create_engine_for, is_sqlite
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
+from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
 from bot.workspace import Workspace
 
@@ -34,6 +36,7 @@ class Services:
 
     engine: Engine
     keys: KeyStore
+    submissions: SubmissionStore
     audit: AuditLog
     workspaces: WorkspaceSettingsStore
     installations: EncryptedInstallationStore | None
@@ -80,9 +83,11 @@ def build_services(
         if settings.multi_workspace
         else None
     )
+    limiter = RateLimiter()  # one per process, shared by every workspace (per-IP limit)
     bunce = BunceClientFactory(
         settings.bunce_api_url,
         settings.bunce_sandbox_api_url,
+        limiter=limiter,
         **({"timeout": timeout, "read_timeout": timeout} if timeout else {}),
     )
     quick = BunceClientFactory(
@@ -90,10 +95,12 @@ def build_services(
         settings.bunce_sandbox_api_url,
         timeout=QUICK_TIMEOUT,
         read_timeout=QUICK_TIMEOUT,
+        limiter=limiter,
     )
     return Services(
         engine=engine,
         keys=KeyStore(engine, cipher),
+        submissions=SubmissionStore(engine, cipher),
         audit=AuditLog(engine),
         workspaces=WorkspaceSettingsStore(engine),
         installations=installations,

@@ -19,12 +19,18 @@ from cryptography.fernet import Fernet
 from bot import ids
 from bot.app import create_app
 from bot.config import Settings
+from bot.creation import Policy
 from bot.devserver import create_server
 from bot.services import Services, build_services
+from bot.slack_clients import client_factory
 from bot.store.db import init_db
+from bot.worker import SubmissionWorker
 from bot.wsgi import Application
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
+
+# Retries as in production, with the waits shrunk so fault tests take seconds.
+FAST_POLICY = Policy(backoff=0.05, max_backoff=0.2, recheck_delay=0.2, max_rate_wait=5.0)
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 TEAM = "T0001"
@@ -116,6 +122,7 @@ class Harness:
     services: Services
     url: str
     background: TrackingExecutor
+    worker: SubmissionWorker
     server: Any = None
     http: requests.Session = field(default_factory=requests.Session)
 
@@ -305,16 +312,23 @@ def start_harness(
     background = TrackingExecutor()
     services = build_services(settings, background=background, timeout=(1.0, 2.0))
     init_db(services.engine)
-    application = Application(create_app(settings, services), services.engine)
+    worker = SubmissionWorker(
+        services,
+        client_factory(settings, services.installations),
+        lease_seconds=settings.worker_lease_seconds,
+        policy=FAST_POLICY,
+    )
+    application = Application(create_app(settings, services, worker), services.engine)
     server = create_server(application, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
-    return Harness(slack, bunce, settings, services, url, background, server)
+    return Harness(slack, bunce, settings, services, url, background, worker, server)
 
 
 def stop_harness(harness: Harness) -> None:
     harness.background.wait_idle()
+    harness.worker.stop(grace=5)
     harness.server.shutdown()
     harness.server.server_close()
     harness.services.close()

@@ -488,12 +488,14 @@ def test_verify_refuses_a_key_from_the_other_environment(bunce: FakeBunceApi) ->
 def _every_kind_of_error(bunce: FakeBunceApi, client: BunceClient) -> list[BunceError]:
     bunce.fail_next(401, body={"success": False, "message": f"Key {LIVE_KEY} is not valid"})
     bunce.fail_next(422, body={"message": "Bad", "errors": {"key": [LIVE_KEY]}, "data": LIVE_KEY})
-    bunce.fail_next(429)
     bunce.fail_next(502, body=f"<html>{LIVE_KEY}</html>", content_type="text/html")
     bunce.fail_next(200, body={"success": False, "message": LIVE_KEY})
     bunce.fail_next(reset=True)
-    errors = [_create_error(client) for _ in range(6)]
+    errors = [_create_error(client) for _ in range(5)]
     bunce.create_paths = set()
+    errors.append(_create_error(client))
+    bunce.create_paths = {"/segments"}
+    bunce.fail_next(429)  # last: a 429 pauses this client's rate limiter for 60 s
     errors.append(_create_error(client))
     return errors
 
@@ -506,11 +508,11 @@ def test_the_key_never_shows_in_repr_or_str(bunce: FakeBunceApi, client: BunceCl
     assert [type(e) for e in errors] == [
         BunceAuthError,
         BunceValidationError,
+        BunceUnavailableError,
+        BunceError,
+        BunceUnavailableError,
+        BunceError,
         BunceRateLimited,
-        BunceUnavailableError,
-        BunceError,
-        BunceUnavailableError,
-        BunceError,
     ]
     assert errors[0].message == "Key sk_live_…wxyz is not valid"
     for thing in [client, *errors]:

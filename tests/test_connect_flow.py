@@ -253,6 +253,7 @@ def test_default_channel_is_the_forms_default_and_the_last_resort(harness: Harne
     announce = next(b for b in view["blocks"] if b["block_id"] == ids.ANNOUNCE)
     assert announce["element"]["initial_conversation"] == "C0DEFAULT"
     card = harness.slack.wait_for("chat.postMessage", 2)[-1]
+    harness.background.wait_idle()
     assert card.args["channel"] == "C0DEFAULT"
     created = harness.services.audit.recent(TEAM, actions=[Action.SEGMENT_CREATED])
     assert [(e.segment_name, e.channel_id, e.user_id) for e in created] == [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.harness import CHANNEL, Harness, sign, state_for
+from tests.harness import CHANNEL, LIVE_KEY, Harness, sign, state_for
 
 
 def test_healthz_is_ok_with_a_database(harness: Harness) -> None:
@@ -104,12 +104,15 @@ def test_submission_with_the_database_down_tells_the_user_nothing_was_created(
     outage.start()
     try:
         response = harness.send_submission(view, state_for("Spring"))
-        shown = harness.slack.wait_for("views.update")[0].args["view"]
-        harness.background.wait_idle()
     finally:
         outage.end()
+    again = harness.send_submission(view, state_for("Spring"))
 
+    shown = response.json()["view"]
     assert response.json()["response_action"] == "update"
     assert "can't reach its database" in str(shown["blocks"])
     assert "nothing was created" in str(shown["blocks"])
-    assert harness.bunce.requests == []
+    assert shown["blocks"][-1]["elements"][0]["action_id"] == "segment_edit_retry"
+    assert again.json()["view"]["callback_id"] == "segment_progress"  # recovered
+    harness.slack.wait_for("chat.postMessage")
+    assert len(harness.bunce.segments(LIVE_KEY)) == 1

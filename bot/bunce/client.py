@@ -10,8 +10,16 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from bot.bunce.errors import BunceError, error_for_exception, error_for_response, redact
+from bot.bunce.errors import (
+    BunceError,
+    BunceRateLimited,
+    error_for_exception,
+    error_for_response,
+    redact,
+    retry_after_seconds,
+)
 from bot.bunce.keys import environment_of, key_hint
+from bot.bunce.limiter import RateLimiter
 from bot.bunce.models import Segment, SegmentPage, has_next_page, parse_segment, parse_segment_list
 
 logger = logging.getLogger(__name__)
@@ -36,6 +44,7 @@ class BunceClient:
         timeout: tuple[float, float] = CREATE_TIMEOUT,
         read_timeout: tuple[float, float] = READ_TIMEOUT,
         user_agent: str = USER_AGENT,
+        limiter: RateLimiter | None = None,
     ) -> None:
         environment_of(key)  # refuse malformed keys here: requests would echo a bad header value
         self._key = key
@@ -43,6 +52,7 @@ class BunceClient:
         self._session = session or requests.Session()
         self._timeout = timeout
         self._read_timeout = read_timeout
+        self._limiter = limiter or RateLimiter()
         self._headers = {
             "X-Authorization": key,
             "Accept": "application/json",
@@ -95,6 +105,10 @@ class BunceClient:
         payload: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> requests.Response:
+        wait = self._limiter.acquire()
+        if wait > 0:
+            # Not sent at all: Bunce's limit is per IP, so this process holds back for everyone.
+            raise BunceRateLimited("rate limit reached in this process", retry_after=wait)
         headers = dict(self._headers)
         data = None
         if payload is not None:
@@ -119,6 +133,8 @@ class BunceClient:
     def _body(self, response: requests.Response) -> dict[str, Any]:
         body = _json_object(response)
         status = response.status_code
+        if status == 429:
+            self._limiter.pause(retry_after_seconds(response.headers.get("Retry-After")))
         # Either envelope key may carry the verdict (§2.4): only an explicit false fails a 2xx.
         if (
             body is not None
@@ -164,11 +180,13 @@ class BunceClientFactory:
         session: requests.Session | None = None,
         timeout: tuple[float, float] = CREATE_TIMEOUT,
         read_timeout: tuple[float, float] = READ_TIMEOUT,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._bases = {"live": live_url.rstrip("/"), "sandbox": sandbox_url.rstrip("/")}
         self._session = session or _pooled_session()
         self._timeout = timeout
         self._read_timeout = read_timeout
+        self.limiter = limiter or RateLimiter()
 
     def for_key(self, key: str) -> BunceClient:
         """A client for the key's own environment; InvalidKeyError for an unknown prefix."""
@@ -178,6 +196,7 @@ class BunceClientFactory:
             session=self._session,
             timeout=self._timeout,
             read_timeout=self._read_timeout,
+            limiter=self.limiter,
         )
 
     def close(self) -> None:

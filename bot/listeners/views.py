@@ -10,11 +10,13 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.connection import connect, disconnect
+from bot.delivery import form_of, segment_from_record
 from bot.home import publish_home
-from bot.segments import validate
+from bot.segments import input_hash, validate
 from bot.services import Services
 from bot.store.db import StoreError
-from bot.submission import Submission, SubmissionGuard, run_submission
+from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
+from bot.ui import messages
 from bot.ui.connect import (
     CONNECT_ERRORS,
     NOT_ADMIN,
@@ -24,16 +26,20 @@ from bot.ui.connect import (
     parse_connect_key,
 )
 from bot.ui.messages import STORE_UNAVAILABLE
-from bot.ui.metadata import decode_metadata
-from bot.ui.modals import build_progress_view, parse_create_form
+from bot.ui.metadata import decode_metadata, encode_metadata
+from bot.ui.modals import (
+    build_error_view,
+    build_progress_view,
+    build_success_view,
+    parse_create_form,
+)
+from bot.worker import SubmissionWorker
 from bot.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
-    guard = SubmissionGuard()
-
+def register(app: App, services: Services, worker: SubmissionWorker) -> None:
     def handle_create_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
@@ -44,19 +50,40 @@ def register(app: App, services: Services) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        ack(response_action="update", view=build_progress_view(form))
-        submission = Submission(
+        workspace = Workspace.from_context(context)
+        draft = SubmissionDraft(
             view_id=str(view.get("id")),
+            input_hash=input_hash(form),
+            team_id=workspace.team_id,
+            enterprise_id=workspace.enterprise_id,
+            is_enterprise_install=workspace.is_enterprise_install,
             user_id=_user_id(body),
-            workspace=Workspace.from_context(context),
-            form=form,
-            origin=origin,
-            response_url=_response_url(body, form.channel_id),
+            name=form.name,
+            description=form.description,
+            add_all_customers=form.add_all_customers,
+            channel_id=form.channel_id,
+            origin_channel_id=origin.channel_id,
+            thread_ts=origin.thread_ts,
+            response_url=origin.response_url,
+            announce_response_url=_response_url(body, form.channel_id),
         )
-        if not guard.claim(submission):
-            logger.info("duplicate submission ignored view=%s", submission.view_id)
+        # Recorded before the ack: from here on a crash or a restart can't lose it, and a
+        # second submit of the same view attaches to this row instead of creating again.
+        try:
+            record, fresh = services.submissions.open(
+                draft, owner=worker.owner, lease_seconds=worker.lease_seconds
+            )
+        except StoreError:
+            logger.exception("could not record submission %s", workspace.log_fields())
+            metadata = encode_metadata(origin, form)
+            ack(response_action="update", view=build_error_view(STORE_UNAVAILABLE, form, metadata))
             return
-        services.background.submit(_finish, submission, client, services, guard)
+        if not fresh:
+            logger.info("second submit of view=%s attached to %s", draft.view_id, record.id)
+            ack(response_action="update", view=_view_of(record))
+            return
+        ack(response_action="update", view=build_progress_view(form))
+        worker.submit(record, client)
 
     def handle_connect_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
@@ -106,20 +133,6 @@ def _user_id(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or "")
 
 
-def _finish(
-    submission: Submission, client: WebClient, services: Services, guard: SubmissionGuard
-) -> None:
-    """The background half; the outermost boundary, so it logs instead of raising into a pool."""
-    try:
-        result = run_submission(submission, client, services)
-    except Exception:
-        logger.exception("submission failed view=%s", submission.view_id)
-        guard.release(submission)
-        return
-    if result.segment is None:
-        guard.release(submission)
-
-
 def _response_url(body: dict[str, Any], channel_id: str | None) -> str | None:
     """The modal's response_url for the chosen conversation (Bolt and Slack put it top-level)."""
     for entry in body.get("response_urls") or []:
@@ -129,3 +142,11 @@ def _response_url(body: dict[str, Any], channel_id: str | None) -> str | None:
             url = entry.get("response_url")
             return url if isinstance(url, str) else None
     return None
+
+
+def _view_of(record: SubmissionRecord) -> dict[str, Any]:
+    """What a repeated submit shows: the outcome if known, else the same progress view."""
+    if record.state == State.ANNOUNCED:
+        note = messages.announced_in(record.announced_channel_id or "")
+        return build_success_view(segment_from_record(record), note)
+    return build_progress_view(form_of(record))

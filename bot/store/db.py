@@ -24,6 +24,7 @@ TABLE_MODULES = (
     "bot.store.audit",
     "bot.store.workspaces",
     "bot.store.installations",
+    "bot.store.submissions",
 )
 
 # Any constant works; it only has to be the same in every process that runs init_db.
@@ -79,14 +80,17 @@ def create_engine_for(url: str) -> Engine:
         return _sqlite_engine(url)
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in make_url(url).query:
-        # A database that does not answer must fail a request, not hang a worker thread.
-        connect_args["connect_timeout"] = 5
+        # A database that does not answer must fail a request within Slack's 3 s window, so
+        # the person reads "try again" instead of Slack's timeout banner.
+        connect_args["connect_timeout"] = 2
     return sa.create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
-        pool_timeout=10,
+        # Listener and background threads share the pool; waiting long for a connection
+        # would blow the ack budget, so the wait is short and the pool generous.
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=2,
         hide_parameters=True,
         connect_args=connect_args,
     )
@@ -96,9 +100,15 @@ def _sqlite_engine(url: str) -> Engine:
     """A SQLite engine shared by threads, waiting on locks rather than failing at once."""
     database = make_url(url).database
     in_memory = not database or database == ":memory:"
-    # timeout: wait up to 15 s for another writer's lock instead of failing at once.
+    # timeout: wait for another writer's lock instead of failing at once, but within the ack
+    # budget (Slack allows 3 s). Writes here are single-row and take milliseconds.
     engine = sa.create_engine(
-        url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 15}
+        url,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=2,
+        connect_args={"check_same_thread": False, "timeout": 2.5},
     )
 
     @sa.event.listens_for(engine, "connect")

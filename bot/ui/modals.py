@@ -149,6 +149,23 @@ def build_progress_view(form: SegmentForm) -> View:
     }
 
 
+def build_unconfirmed_view(name: str) -> View:
+    """Bunce stopped answering mid-way: whether the segment exists is not known yet."""
+    return {
+        "type": "modal",
+        "callback_id": ids.PROGRESS_VIEW,
+        "title": plain(TITLE),
+        "close": plain("Close"),
+        "blocks": [
+            section(
+                f":hourglass_flowing_sand: Bunce isn't answering, so I can't yet tell whether "
+                f"*{fit(name, 2800)}* was created. I'll keep checking and tell you here or by "
+                "direct message. Please don't create it again meanwhile."
+            )
+        ],
+    }
+
+
 def build_success_view(segment: Segment, announcement: str) -> View:
     """The outcome: what Bunce created, and where the card went (`announcement` is mrkdwn)."""
     return {

@@ -153,7 +153,7 @@ def _reconcile(
         if look:
             _wait(sleep, policy.recheck_delay)
         try:
-            found = find_segment(client, name, marker, policy)
+            found = _find_waiting_out_limits(client, name, marker, sleep, policy)
         except BunceError:
             logger.warning("reconcile: could not list segments", exc_info=True)
             return _UNKNOWN
@@ -161,6 +161,20 @@ def _reconcile(
             logger.info("reconcile: adopted segment id=%s", found.id)
             return found
     return None
+
+
+def _find_waiting_out_limits(
+    client: BunceClient, name: str, marker: str, sleep: Sleep, policy: Policy
+) -> Segment | None:
+    """A 429 (Bunce's, or this process's limiter) says nothing of the segment: wait, ask again."""
+    for _ in range(3):
+        try:
+            return find_segment(client, name, marker, policy)
+        except BunceRateLimited as error:
+            if error.retry_after > policy.max_rate_wait:
+                raise
+            _wait(sleep, error.retry_after)
+    return find_segment(client, name, marker, policy)
 
 
 def find_segment(client: BunceClient, name: str, marker: str, policy: Policy) -> Segment | None:

@@ -74,6 +74,7 @@ def build_services(
     *,
     background: Executor | None = None,
     timeout: tuple[float, float] | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Services:
     """Wire stores and Bunce clients from settings; touches no network."""
     engine = create_engine_for(settings.database_url)
@@ -83,7 +84,7 @@ def build_services(
         if settings.multi_workspace
         else None
     )
-    limiter = RateLimiter()  # one per process, shared by every workspace (per-IP limit)
+    limiter = limiter or RateLimiter()  # one per process, for every workspace (per-IP limit)
     bunce = BunceClientFactory(
         settings.bunce_api_url,
         settings.bunce_sandbox_api_url,

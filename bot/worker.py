@@ -24,7 +24,7 @@ from bot.segments import CreateResult, Problem
 from bot.services import Services
 from bot.slack_clients import ClientFor
 from bot.store.db import StoreError
-from bot.store.submissions import State, SubmissionRecord
+from bot.store.submissions import LeaseLost, State, SubmissionRecord
 from bot.workspace import Workspace, find_key
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,12 @@ class SubmissionWorker:
         with self._lock:
             futures = list(self._running.values())
         wait(futures, timeout=grace)
+        with self._lock:
+            unfinished = list(self._running)
+        for submission_id in unfinished:
+            # Still waiting on Bunce: hand it over now. Its row says "creating", so whoever
+            # resumes it looks for the segment before sending anything again.
+            self._release(submission_id)
         if self._recovery is not None:
             self._recovery.join(timeout=grace)
 
@@ -127,6 +133,9 @@ class SubmissionWorker:
         keep = False
         try:
             keep = self._process(record, client)
+        except LeaseLost:
+            logger.info("submission %s was taken over by another process", record.id)
+            keep = True  # not ours to release
         except StoreError:
             logger.exception("submission %s paused: database unavailable", record.id)
         except Exception:
@@ -153,6 +162,9 @@ class SubmissionWorker:
             logger.warning("no Slack client for %s; will retry", workspace.log_fields())
             return False
         if record.state == State.CREATED:
+            # A full lease for the post, or LeaseLost if another process took over: either
+            # way the card can't be posted by two processes.
+            self._hold(record.id)
             segment = segment or segment_from_record(record)
             where = delivery.announce_segment(slack, record, segment, environment, self.services)
             record = self.services.submissions.mark_announced(
@@ -162,6 +174,8 @@ class SubmissionWorker:
                 ts=where.ts,
             )
             delivery.audit_created(record, self.services)
+        if not record.user_told:
+            self._hold(record.id)
         if not record.user_told and delivery.tell_outcome(slack, record, segment):
             self.services.submissions.mark_told(record.id, owner=self.owner)
         return False
@@ -175,9 +189,7 @@ class SubmissionWorker:
             form_of(record),
             record.marker,
             resume=record.state == State.CREATING,
-            before_post=lambda: self.services.submissions.mark_creating(
-                record.id, owner=self.owner
-            ),
+            before_post=lambda: self._before_post(record.id),
             sleep=self.sleep,
             policy=self.policy,
         )
@@ -205,7 +217,18 @@ class SubmissionWorker:
             record.id, owner=self.owner, failure=problem.value, message=result.bunce_message
         )
 
+    def _before_post(self, submission_id: str) -> None:
+        """Each POST is recorded (and the lease renewed) before it is sent."""
+        self._hold(submission_id)
+        self.services.submissions.mark_creating(submission_id, owner=self.owner)
+
     # -- leases -------------------------------------------------------------------------------
+    def _hold(self, submission_id: str) -> None:
+        """Renew our lease before a step with effects; LeaseLost means another process has it."""
+        self.services.submissions.renew(
+            submission_id, owner=self.owner, lease_seconds=self.lease_seconds
+        )
+
     def _renew_all(self) -> None:
         with self._lock:
             ids = list(self._running)

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -78,9 +79,10 @@ def running_app(
     slack: FakeSlackApi,
     bunce: FakeBunceApi,
     env: dict[str, str | None] | None = None,
+    **options: Any,
 ) -> Iterator[Harness]:
     """The real app on loopback for the length of a with-block (tests that need their own env)."""
-    running = start_harness(database_url, slack, bunce, env)
+    running = start_harness(database_url, slack, bunce, env, **options)
     try:
         yield running
     finally:

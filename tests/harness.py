@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 
 from bot import ids
 from bot.app import create_app
+from bot.bunce.limiter import RateLimiter
 from bot.config import Settings
 from bot.creation import Policy
 from bot.devserver import create_server
@@ -288,6 +289,8 @@ def start_harness(
     slack: FakeSlackApi,
     bunce: FakeBunceApi,
     env: dict[str, str | None] | None = None,
+    bunce_timeout: tuple[float, float] = (1.0, 2.0),
+    bunce_per_minute: int | None = None,
 ) -> Harness:
     """Settings pointed at the fakes, real services, the real WSGI app on a loopback port.
 
@@ -310,7 +313,10 @@ def start_harness(
     }
     settings = Settings.from_env({k: v for k, v in environ.items() if v is not None})
     background = TrackingExecutor()
-    services = build_services(settings, background=background, timeout=(1.0, 2.0))
+    limiter = RateLimiter(bunce_per_minute) if bunce_per_minute else None
+    services = build_services(
+        settings, background=background, timeout=bunce_timeout, limiter=limiter
+    )
     init_db(services.engine)
     worker = SubmissionWorker(
         services,

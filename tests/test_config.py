@@ -48,6 +48,7 @@ def test_every_malformed_value_is_reported_together() -> None:
             "BUNCE_API_URL": "nonsense",
             "PORT": "http",
             "LOG_LEVEL": "LOUD",
+            "WORKER_LEASE_SECONDS": "0",
             "ENCRYPTION_KEY": "short",
             "DATABASE_URL": "mysql://db/x",
         }
@@ -61,6 +62,7 @@ def test_every_malformed_value_is_reported_together() -> None:
         "BUNCE_API_URL",
         "PORT",
         "LOG_LEVEL",
+        "WORKER_LEASE_SECONDS",
         "ENCRYPTION_KEY entry 1",
         "DATABASE_URL",
     ):

@@ -18,7 +18,7 @@ from bot.store.audit import Action
 from bot.store.db import StoreError
 from bot.store.submissions import State, SubmissionRecord
 from bot.ui import messages
-from bot.ui.metadata import Origin, encode_metadata
+from bot.ui.metadata import MetadataSigner, Origin, encode_metadata
 from bot.ui.modals import build_error_view, build_success_view, build_unconfirmed_view
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,9 @@ def audit_created(record: SubmissionRecord, services: Services) -> None:
         logger.exception("could not audit segment creation submission=%s", record.id)
 
 
-def tell_outcome(client: WebClient, record: SubmissionRecord, segment: Segment | None) -> bool:
+def tell_outcome(
+    client: WebClient, record: SubmissionRecord, segment: Segment | None, signer: MetadataSigner
+) -> bool:
     """In the modal if it is still open, else privately; False if neither reached the person."""
     if record.state == State.FAILED:
         result = CreateResult(
@@ -80,7 +82,7 @@ def tell_outcome(client: WebClient, record: SubmissionRecord, segment: Segment |
         form = SegmentForm(
             record.name, record.description, record.add_all_customers, record.channel_id
         )
-        view = build_error_view(sentence, form, encode_metadata(_origin(record), form))
+        view = build_error_view(sentence, form, encode_metadata(signer, _origin(record), form))
         notice = messages.failed_notice(record.name, sentence)
     else:
         shown = segment or segment_from_record(record)

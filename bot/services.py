@@ -19,6 +19,7 @@ from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
 from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
+from bot.ui.metadata import MetadataSigner
 from bot.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Services:
     bunce: BunceClientFactory
     bunce_quick: BunceClientFactory
     background: Executor
+    signer: MetadataSigner
 
     def close(self) -> None:
         """Finish background work, then release connections (tests, shutdown)."""
@@ -110,6 +112,7 @@ def build_services(
         bunce_quick=quick,
         background=background
         or ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
+        signer=MetadataSigner(cipher.derive("private_metadata")),
     )
 
 

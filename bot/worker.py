@@ -176,7 +176,9 @@ class SubmissionWorker:
             delivery.audit_created(record, self.services)
         if not record.user_told:
             self._hold(record.id)
-        if not record.user_told and delivery.tell_outcome(slack, record, segment):
+        if not record.user_told and delivery.tell_outcome(
+            slack, record, segment, self.services.signer
+        ):
             self.services.submissions.mark_told(record.id, owner=self.owner)
         return False
 

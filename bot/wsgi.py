@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -10,11 +12,16 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 
 from bot.store.db import ping
 
+logger = logging.getLogger(__name__)
+
 EVENTS_PATH = "/slack/events"
+# Slack's largest payloads (a 100-block modal's state) are well under this.
+MAX_BODY_BYTES = 1024 * 1024
 HEALTH_PATH = "/healthz"
 
 # Inside gunicorn's --graceful-timeout (25 s in the Procfile): in-flight submissions finish or
@@ -28,14 +35,20 @@ StartResponse = Callable[..., Any]
 
 
 class Application:
-    """Routes /healthz here and everything else to Bolt's WSGI adapter."""
+    """Routes /healthz here; checks size and signature of Slack's requests before Bolt sees them."""
 
     def __init__(
-        self, app: App, engine: Engine, on_close: Callable[[], None] | None = None
+        self,
+        app: App,
+        engine: Engine,
+        on_close: Callable[[], None] | None = None,
+        *,
+        signing_secret: str | None = None,
     ) -> None:
         self.slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self.engine = engine
         self._on_close = on_close
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     def close(self) -> None:
         """Stop background work (called on SIGTERM: gunicorn's worker_exit, or python -m bot)."""
@@ -43,9 +56,42 @@ class Application:
             self._on_close()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method == "GET":
             return self.health(start_response)
+        if path == EVENTS_PATH and method == "POST":
+            refusal = self._screen(environ)
+            if refusal is not None:
+                start_response(refusal, [("Content-Type", "text/plain; charset=utf-8")])
+                return [refusal.encode()]
         return self.slack(environ, start_response)
+
+    def _screen(self, environ: dict[str, Any]) -> str | None:
+        """Refuse oversized or unsigned requests before anything parses them; log no body."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            logger.warning("refused request: body length=%s over the limit", length)
+            return "413 Payload Too Large"
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
+        if self._verifier is None:
+            return None  # Socket Mode: nothing arrives here from Slack
+        headers = {
+            "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+            "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+        }
+        if not _valid(self._verifier, body, headers):
+            logger.warning(
+                "refused request: missing or invalid Slack signature, or a stale timestamp "
+                "(timestamp=%s length=%s)",
+                headers["x-slack-request-timestamp"][:20] or "-",
+                length,
+            )
+            return "401 Unauthorized"
+        return None
 
     def health(self, start_response: StartResponse) -> Iterable[bytes]:
         """200 when the database answers; 503 tells the load balancer to route elsewhere."""
@@ -55,6 +101,13 @@ class Application:
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         start_response(status, headers)
         return [body]
+
+
+def _valid(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
+    try:
+        return verifier.is_valid_request(body, headers)
+    except ValueError:  # a timestamp that isn't a number
+        return False
 
 
 def build_application(environ: Mapping[str, str]) -> Application:
@@ -82,7 +135,9 @@ def build_application(environ: Mapping[str, str]) -> Application:
         worker.stop(grace=GRACEFUL_SECONDS)
         services.close()
 
-    return Application(create_app(settings, services, worker), services.engine, close)
+    app = create_app(settings, services, worker)
+    secret = None if settings.socket_mode else settings.signing_secret
+    return Application(app, services.engine, close, signing_secret=secret)
 
 
 def _load_from_environment() -> Application:

@@ -324,7 +324,11 @@ def start_harness(
         lease_seconds=settings.worker_lease_seconds,
         policy=FAST_POLICY,
     )
-    application = Application(create_app(settings, services, worker), services.engine)
+    application = Application(
+        create_app(settings, services, worker),
+        services.engine,
+        signing_secret=settings.signing_secret,
+    )
     server = create_server(application, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot import ids
 from bot.bunce import Segment
 from bot.segments import SegmentForm
-from bot.ui.metadata import Origin, decode_metadata, encode_metadata
+from bot.ui.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
 from bot.ui.modals import (
     build_create_modal,
     build_error_view,
@@ -85,15 +85,38 @@ def test_result_views_are_valid_and_escape_bunce_text() -> None:
     assert error["blocks"][-1]["elements"][0]["action_id"] == ids.RETRY_ACTION
 
 
+SIGNER = MetadataSigner([b"k" * 32])
+
+
 def test_metadata_round_trip_and_bound() -> None:
     origin = Origin("C1", "123.456", "https://hooks.slack.com/commands/T/1/x")
     typed = SegmentForm('"\\' * 127, '"' * 1000, True, "C2")
 
-    text = encode_metadata(origin, typed)
-    back_origin, back_form = decode_metadata(text)
+    text = encode_metadata(SIGNER, origin, typed)
+    decoded = decode_metadata(SIGNER, text)
 
     assert len(text) <= 3000
+    assert decoded is not None
+    back_origin, back_form = decoded
     assert back_origin == origin
     assert back_form is not None and back_form.name == typed.name
-    assert decode_metadata("not json") == (Origin(), None)
-    assert decode_metadata('{"c": 5, "f": []}') == (Origin(), None)
+
+
+def test_metadata_that_was_altered_or_forged_is_refused() -> None:
+    text = encode_metadata(SIGNER, Origin("C1", None, "https://hooks.slack.com/x"))
+    mac, _, body = text.partition(".")
+
+    assert decode_metadata(SIGNER, text) is not None
+    assert decode_metadata(SIGNER, f"{mac}.{body.replace('C1', 'C9')}") is None
+    assert decode_metadata(SIGNER, body) is None
+    assert decode_metadata(SIGNER, '{"c": "C1"}') is None
+    assert decode_metadata(MetadataSigner([b"x" * 32]), text) is None
+    assert decode_metadata(SIGNER, None) is None
+    assert decode_metadata(SIGNER, "") is None
+
+
+def test_metadata_signed_with_an_older_key_still_verifies() -> None:
+    old = MetadataSigner([b"old" * 11])
+    rotated = MetadataSigner([b"new" * 11, b"old" * 11])
+
+    assert decode_metadata(rotated, encode_metadata(old, Origin("C1"))) is not None

@@ -17,7 +17,7 @@ from bot.services import Services
 from bot.store.audit import Action
 from bot.store.db import StoreError
 from bot.ui.connect import build_connect_modal, build_refusal_view
-from bot.ui.messages import STORE_UNAVAILABLE
+from bot.ui.messages import STORE_UNAVAILABLE, TAMPERED
 from bot.ui.metadata import decode_metadata, encode_metadata
 from bot.ui.modals import build_create_modal
 from bot.workspace import Workspace, find_key_info
@@ -32,8 +32,13 @@ def register(app: App, services: Services) -> None:
     def handle_retry_action(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         view = body.get("view") or {}
-        origin, form = decode_metadata(view.get("private_metadata"))
-        modal = build_create_modal(encode_metadata(origin), form)
+        decoded = decode_metadata(services.signer, view.get("private_metadata"))
+        if decoded is None:
+            logger.warning("refused retry: private_metadata failed its signature check")
+            _show_modal(client, body, build_refusal_view(TAMPERED))
+            return
+        origin, form = decoded
+        modal = build_create_modal(encode_metadata(services.signer, origin), form)
         try:
             client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modal)
         except SlackApiError as error:

@@ -78,7 +78,8 @@ def register(app: App, services: Services) -> None:
         prefill = SegmentForm(
             name=name, channel_id=settings.default_channel_id if settings else None
         )
-        view = build_create_modal(encode_metadata(origin), prefill, info.environment)
+        metadata = encode_metadata(services.signer, origin)
+        view = build_create_modal(metadata, prefill, info.environment)
         _open(client, command.get("trigger_id"), view, workspace, respond)
 
     def _status(ack: Ack, workspace: Workspace) -> None:

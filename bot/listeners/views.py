@@ -25,7 +25,7 @@ from bot.ui.connect import (
     build_refusal_view,
     parse_connect_key,
 )
-from bot.ui.messages import STORE_UNAVAILABLE
+from bot.ui.messages import STORE_UNAVAILABLE, TAMPERED
 from bot.ui.metadata import decode_metadata, encode_metadata
 from bot.ui.modals import (
     build_error_view,
@@ -44,7 +44,13 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         view = body.get("view") or {}
-        origin, _ = decode_metadata(view.get("private_metadata"))
+        decoded = decode_metadata(services.signer, view.get("private_metadata"))
+        if decoded is None:
+            # Only a crafted payload gets here: Slack returns our metadata untouched.
+            logger.warning("refused submission: private_metadata failed its signature check")
+            ack(response_action="errors", errors={ids.NAME: TAMPERED})
+            return
+        origin, _ = decoded
         form = parse_create_form(view, default_channel=origin.channel_id).normalised()
         errors = validate(form)
         if errors:
@@ -75,7 +81,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             )
         except StoreError:
             logger.exception("could not record submission %s", workspace.log_fields())
-            metadata = encode_metadata(origin, form)
+            metadata = encode_metadata(services.signer, origin, form)
             ack(response_action="update", view=build_error_view(STORE_UNAVAILABLE, form, metadata))
             return
         if not fresh:

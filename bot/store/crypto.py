@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Sequence
@@ -27,7 +30,7 @@ def validate_fernet_key(key: str) -> bool:
 class KeyCipher:
     """Encrypts with the first ENCRYPTION_KEY and decrypts with any of them, so keys can rotate."""
 
-    __slots__ = ("_count", "_fernet")
+    __slots__ = ("_count", "_fernet", "_roots")
 
     def __init__(self, keys: Sequence[str]) -> None:
         if isinstance(keys, str):
@@ -36,6 +39,13 @@ class KeyCipher:
             raise ValueError("ENCRYPTION_KEY holds no key; generate one with Fernet.generate_key()")
         self._fernet = MultiFernet([_fernet_at(n, key, len(keys)) for n, key in enumerate(keys, 1)])
         self._count = len(keys)
+        self._roots = tuple(base64.urlsafe_b64decode(key) for key in keys)
+
+    def derive(self, purpose: str) -> tuple[bytes, ...]:
+        """One subkey per ENCRYPTION_KEY for another use (e.g. signing Slack metadata), first
+        key first; separate from the encryption keys themselves."""
+        label = f"bunce-slack/{purpose}".encode()
+        return tuple(hmac.new(root, label, hashlib.sha256).digest() for root in self._roots)
 
     def encrypt(self, plaintext: str) -> str:
         """A Fernet token for plaintext, made with the first key."""

@@ -29,6 +29,10 @@ NOT_CONNECTED = (
     f"A workspace admin connects it with `{ids.COMMAND} connect` or from the app's Home tab."
 )
 
+TAMPERED = (
+    f"This form could not be verified, so nothing was done. Close it and run `{ids.COMMAND}` again."
+)
+
 STORE_UNAVAILABLE = (
     "Sorry, the app can't reach its database right now, so nothing was created. "
     "Please try again in a minute."

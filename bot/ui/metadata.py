@@ -1,14 +1,24 @@
-"""The modal's private_metadata: where the command came from, and what was typed, never a secret."""
+"""The modal's private_metadata: where the command came from and what was typed, signed.
+
+Slack hands private_metadata back to us in later payloads, but anyone who can craft a payload
+could change it; so it carries an HMAC made with a server-side key, and anything that fails the
+check is refused. It never holds a secret (the reply URL in it is short-lived and Slack's own).
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.segments import SegmentForm
 
 PRIVATE_METADATA_MAX = 3000
+_SIGNATURE_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -20,8 +30,38 @@ class Origin:
     response_url: str | None = None
 
 
-def encode_metadata(origin: Origin, form: SegmentForm | None = None) -> str:
-    """Serialise compactly; a form that would overflow Slack's 3000 characters is shortened."""
+class MetadataSigner:
+    """Signs with the first key, accepts any (keys rotate with ENCRYPTION_KEY)."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
+            raise ValueError("a signer needs at least one key")
+        self._keys = tuple(keys)
+
+    def sign(self, text: str) -> str:
+        return f"{self._mac(self._keys[0], text)}.{text}"
+
+    def verify(self, signed: str) -> str | None:
+        """The signed text, or None when the signature doesn't match any key."""
+        mac, dot, text = signed.partition(".")
+        if not dot:
+            return None
+        good = any(hmac.compare_digest(mac, self._mac(key, text)) for key in self._keys)
+        return text if good else None
+
+    @staticmethod
+    def _mac(key: bytes, text: str) -> str:
+        digest = hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:_SIGNATURE_BYTES]).decode().rstrip("=")
+
+    def __repr__(self) -> str:
+        return f"MetadataSigner(keys={len(self._keys)})"
+
+
+def encode_metadata(signer: MetadataSigner, origin: Origin, form: SegmentForm | None = None) -> str:
+    """Serialise and sign; a form that would overflow Slack's 3000 characters is shortened."""
     data: dict[str, Any] = {"c": origin.channel_id, "t": origin.thread_ts, "r": origin.response_url}
     data = {key: value for key, value in data.items() if value}
     if form is not None:
@@ -31,12 +71,12 @@ def encode_metadata(origin: Origin, form: SegmentForm | None = None) -> str:
             "a": form.add_all_customers,
             "ch": form.channel_id,
         }
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = signer.sign(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     if len(text) > PRIVATE_METADATA_MAX and form is not None and form.description:
         # Escaping can double the typed text; keep the reply path, shorten the description.
         overflow = len(text) - PRIVATE_METADATA_MAX
         shorter = form.description[: max(len(form.description) - overflow, 0)]
-        return encode_metadata(origin, _replace_description(form, shorter))
+        return encode_metadata(signer, origin, _replace_description(form, shorter))
     return text
 
 
@@ -44,14 +84,19 @@ def _replace_description(form: SegmentForm, description: str) -> SegmentForm:
     return SegmentForm(form.name, description, form.add_all_customers, form.channel_id)
 
 
-def decode_metadata(text: object) -> tuple[Origin, SegmentForm | None]:
-    """Read back what encode_metadata wrote; anything malformed yields an empty origin."""
+def decode_metadata(
+    signer: MetadataSigner, text: object
+) -> tuple[Origin, SegmentForm | None] | None:
+    """What encode_metadata wrote, or None when it is missing, malformed or was altered."""
+    verified = signer.verify(text) if isinstance(text, str) else None
+    if verified is None:
+        return None
     try:
-        data = json.loads(text) if isinstance(text, str) and text else {}
+        data = json.loads(verified)
     except ValueError:
-        data = {}
+        return None
     if not isinstance(data, dict):
-        data = {}
+        return None
     origin = Origin(_str(data.get("c")), _str(data.get("t")), _str(data.get("r")))
     raw = data.get("f")
     if not isinstance(raw, dict):

@@ -51,6 +51,8 @@ def parse_segment(data: Any) -> Segment:
 
 def parse_segment_list(body: Mapping[str, Any]) -> tuple[list[Segment], dict[str, Any]]:
     """Segments and `meta` from a list body: `data: [...]` + `meta`, or `data: {data, meta}`."""
+    if not isinstance(body, Mapping):
+        raise BunceUnavailableError(reason="Bunce sent a segment list that is not an object")
     data = body.get("data")
     meta = body.get("meta")
     if isinstance(data, Mapping):

@@ -1,0 +1,193 @@
+"""Property tests: arbitrary, hostile input never crashes a parser and never reaches Bunce invalid.
+
+Invariant: no unhandled exception and no HTTP 500; either a clear error or a correct result.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import ids
+from bot.bunce.errors import BunceError, error_for_response, retry_after_seconds
+from bot.bunce.models import parse_segment, parse_segment_list, parse_timestamp
+from bot.segments import NAME_MAX, SegmentForm, validate
+from bot.ui.command import SUBCOMMANDS, parse_command_text
+from bot.ui.messages import build_segment_card
+from bot.ui.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
+from bot.ui.modals import parse_create_form
+from bot.ui.mrkdwn import fit
+from tests.harness import LIVE_KEY, Harness, state_for
+from tests.schemas import assert_valid_message
+
+# Everything Python strings can hold: RTL, zero-width, emoji, NUL, lone surrogates.
+HOSTILE_TEXT = st.text(
+    alphabet=st.characters(codec=None, categories=None),
+    max_size=400,
+) | st.sampled_from(
+    ["", " ", "\x00", "\u202eevil", "\u200b", "<!channel>", "<https://x|y>", "\ud800", "🎉" * 300]
+)
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | HOSTILE_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(HOSTILE_TEXT, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+FAST = settings(max_examples=150, deadline=None)
+SIGNER = MetadataSigner([b"s" * 32])
+
+
+@FAST
+@given(JSONISH)
+def test_the_form_parser_takes_anything(view: object) -> None:
+    form = parse_create_form(view)
+
+    assert isinstance(form.name, str) and isinstance(form.description, str)
+    assert isinstance(form.add_all_customers, bool)
+
+
+@FAST
+@given(
+    st.dictionaries(
+        st.sampled_from([ids.NAME, ids.DESCRIPTION, ids.ADD_ALL, ids.ANNOUNCE]), JSONISH
+    )
+)
+def test_the_form_parser_takes_any_state_values(values: dict) -> None:
+    parse_create_form({"state": {"values": values}})
+
+
+@FAST
+@given(HOSTILE_TEXT, HOSTILE_TEXT, st.one_of(st.none(), HOSTILE_TEXT))
+def test_validation_accepts_only_sendable_names(
+    name: str, description: str, channel: object
+) -> None:
+    form = SegmentForm(name, description, False, channel or None).normalised()  # type: ignore[arg-type]
+
+    errors = validate(form)
+
+    if not errors:
+        assert 0 < len(form.name) <= NAME_MAX
+        assert all(unicodedata.category(ch) not in ("Cc", "Cs") for ch in form.name)
+        form.name.encode("utf-8")  # Bunce gets valid UTF-8
+        form.description.encode("utf-8")
+    assert set(errors) <= {ids.NAME, ids.DESCRIPTION, ids.ANNOUNCE}
+
+
+@FAST
+@given(JSONISH)
+def test_the_command_parser_takes_anything(text: object) -> None:
+    parsed = parse_command_text(text)
+
+    assert parsed.subcommand in (None, *SUBCOMMANDS)
+    assert all(unicodedata.category(ch) not in ("Cc", "Cs") for ch in parsed.rest)
+
+
+@FAST
+@given(JSONISH)
+def test_metadata_decoder_refuses_whatever_it_did_not_sign(text: object) -> None:
+    assert decode_metadata(SIGNER, text) is None
+
+
+@FAST
+@given(HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_TEXT, st.integers(0, 200))
+def test_signed_metadata_round_trips_and_any_change_is_caught(
+    channel: str, name: str, description: str, position: int
+) -> None:
+    form = SegmentForm(name, description, True, channel or None)
+    text = encode_metadata(SIGNER, Origin(channel or None), form)
+    index = position % len(text)
+    flipped = text[:index] + ("A" if text[index] != "A" else "B") + text[index + 1 :]
+
+    assert decode_metadata(SIGNER, text) is not None
+    assert len(text) <= 3000
+    assert decode_metadata(SIGNER, flipped) is None
+
+
+@FAST
+@given(JSONISH)
+def test_bunce_segment_parser_gives_a_segment_or_a_typed_error(data: object) -> None:
+    try:
+        segment = parse_segment(data)
+    except BunceError:
+        return
+    assert isinstance(segment.id, str) and isinstance(segment.all_customers, bool)
+    card = build_segment_card(segment, "U1", "live")
+    assert_valid_message(card)  # whatever Bunce said, the card stays within Block Kit's limits
+
+
+@FAST
+@given(JSONISH)
+def test_bunce_list_parser_gives_segments_or_a_typed_error(body: object) -> None:
+    try:
+        segments, meta = parse_segment_list(body)  # type: ignore[arg-type]
+    except BunceError:
+        return
+    assert isinstance(segments, list) and isinstance(meta, dict)
+
+
+@FAST
+@given(
+    st.integers(100, 599),
+    st.one_of(st.none(), st.dictionaries(HOSTILE_TEXT, JSONISH)),
+    HOSTILE_TEXT,
+)
+def test_any_bunce_answer_maps_to_a_typed_error(status: int, body: dict | None, retry: str) -> None:
+    error = error_for_response(status, body, {"Retry-After": retry})
+
+    assert isinstance(error, BunceError)
+    assert retry_after_seconds(retry) >= 0
+    str(error)
+
+
+@FAST
+@given(JSONISH)
+def test_timestamps_parse_or_are_none(value: object) -> None:
+    moment = parse_timestamp(value)
+
+    assert moment is None or moment.tzinfo is not None
+
+
+@FAST
+@given(HOSTILE_TEXT)
+def test_fitted_text_never_exceeds_its_limit_and_pings_nobody(text: str) -> None:
+    fitted = fit(text, 150)
+
+    assert len(fitted) <= 150
+    assert "<" not in fitted and ">" not in fitted
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=HOSTILE_TEXT, description=HOSTILE_TEXT, junk=JSONISH)
+def test_hostile_submissions_through_the_app_never_500_and_never_reach_bunce_invalid(
+    harness: Harness, name: str, description: str, junk: object
+) -> None:
+    if not harness.services.keys.has("T0001"):
+        harness.store_key()
+    view = harness.open_modal()
+    state = state_for(name, description)
+    state["values"]["junk"] = {"junk": junk}  # unexpected blocks are ignored
+    form = SegmentForm(name, description, False, "C0PUBLIC").normalised()
+    before = len([r for r in harness.bunce.requests if r.method == "POST"])
+
+    response = harness.send_submission(view, json.loads(json.dumps(state, default=str)))
+
+    assert response.status_code == 200, response.text
+    action = response.json()["response_action"]
+    if validate(form):
+        assert action == "errors"
+        harness.background.wait_idle()
+        assert len([r for r in harness.bunce.requests if r.method == "POST"]) == before
+    else:
+        assert action == "update"
+        harness.background.wait_idle()
+        sent = [r for r in harness.bunce.requests if r.method == "POST"][before:]
+        assert sent and sent[0].json["name"] == form.name
+        assert sent[0].headers["X-Authorization"] == LIVE_KEY

@@ -3,19 +3,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+# Exact versions with hashes (requirements*.lock): what runs is what was tested. `make lock`
+# refreshes them from pyproject.toml's ranges.
+$(VENV)/.run-deps: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+$(VENV)/.test-deps: pyproject.toml requirements-test.lock | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
+
+LOCK = .venv-lock/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --upgrade
+
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q pip-tools
+	$(LOCK) -o requirements.lock pyproject.toml
+	$(LOCK) --extra test -o requirements-test.lock pyproject.toml
+	rm -rf .venv-lock
 
 run: $(VENV)/.run-deps
 	$(BIN)/python -m bot
@@ -28,6 +42,9 @@ test: $(VENV)/.test-deps
 format: $(VENV)/.test-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

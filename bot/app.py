@@ -11,7 +11,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot import ids
 from bot.config import Settings
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, manage, views
 from bot.services import Services
 from bot.slack_clients import configure
 from bot.store.installations import oauth_state_store
@@ -43,6 +43,7 @@ def create_app(settings: Settings, services: Services, worker: SubmissionWorker)
     views.register(app, services, worker)
     actions.register(app, services)
     events.register(app, services)
+    manage.register(app, services)
     return app
 
 

@@ -67,6 +67,7 @@ class Settings:
     log_level: str = "INFO"
     admin_user_ids: frozenset[str] = frozenset()
     worker_lease_seconds: float = 60.0
+    segment_url_template: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -99,6 +100,7 @@ class Settings:
             log_level=_log_level(env, problems),
             admin_user_ids=_admin_user_ids(env, problems),
             worker_lease_seconds=_lease_seconds(env, problems),
+            segment_url_template=_segment_url_template(env, problems),
         )
         if serving:
             problems += _slack_problems(settings)
@@ -197,6 +199,20 @@ def _lease_seconds(env: Mapping[str, str], problems: list[str]) -> float:
         problems.append(f"WORKER_LEASE_SECONDS must be between 1 and 3600 (got {raw!r}).")
         return 60.0
     return seconds
+
+
+def _segment_url_template(env: Mapping[str, str], problems: list[str]) -> str | None:
+    template = env.get("BUNCE_SEGMENT_URL_TEMPLATE")
+    if template is None:
+        return None
+    parts = urlsplit(template.replace("{id}", "x"))
+    if "{id}" not in template or parts.scheme != "https" or not parts.hostname:
+        problems.append(
+            "BUNCE_SEGMENT_URL_TEMPLATE must be an https URL containing {id}, such as "
+            "https://app.bunce.so/segments/{id}."
+        )
+        return None
+    return template
 
 
 def _port(env: Mapping[str, str], problems: list[str]) -> int:

@@ -109,6 +109,7 @@ def forget(workspace: Workspace, services: Services) -> bool:
     """
     deleted = services.keys.delete(workspace.team_id, workspace.enterprise_id)
     services.workspaces.delete(workspace.team_id, workspace.enterprise_id)
+    services.cards.delete_workspace(workspace.team_id, workspace.enterprise_id)
     if services.installations is not None:
         services.installations.delete_workspace(
             enterprise_id=workspace.enterprise_id,

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.announce import Delivery, announce, notify_user
 from bot.bunce import Segment
+from bot.catalog import card_for
 from bot.creation import strip_marker
 from bot.segments import CreateResult, Problem, SegmentForm
 from bot.services import Services
@@ -32,8 +33,7 @@ def announce_segment(
     services: Services,
 ) -> Delivery:
     """To the chosen conversation (in the command's thread only there), else the fallbacks."""
-    shown = dataclasses.replace(segment, description=strip_marker(segment.description))
-    card = messages.build_segment_card(shown, record.user_id, environment)
+    card = card_for(segment, record.user_id, environment, services)
     channel = record.channel_id or record.origin_channel_id or ""
     same_place = channel == record.origin_channel_id
     return announce(

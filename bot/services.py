@@ -13,10 +13,12 @@ from bot.bunce import BunceClientFactory
 from bot.bunce.limiter import RateLimiter
 from bot.config import Settings
 from bot.store.audit import AuditLog
+from bot.store.cards import CardStore
 from bot.store.crypto import KeyCipher, key_file_for, load_or_create_key_file
 from bot.store.db import create_engine_for, is_sqlite
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
+from bot.store.people import PeopleJobStore
 from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
 from bot.ui.metadata import MetadataSigner
@@ -46,6 +48,9 @@ class Services:
     bunce_quick: BunceClientFactory
     background: Executor
     signer: MetadataSigner
+    cards: CardStore
+    people: PeopleJobStore
+    segment_url_template: str | None = None
 
     def close(self) -> None:
         """Finish background work, then release connections (tests, shutdown)."""
@@ -113,6 +118,9 @@ def build_services(
         background=background
         or ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
         signer=MetadataSigner(cipher.derive("private_metadata")),
+        cards=CardStore(engine),
+        people=PeopleJobStore(engine),
+        segment_url_template=settings.segment_url_template,
     )
 
 

@@ -173,6 +173,14 @@ class SubmissionWorker:
                 channel_id=where.channel_id if where.posted else None,
                 ts=where.ts,
             )
+            if where.ts and where.channel_id and record.segment_id:
+                self.services.cards.add(
+                    record.team_id,
+                    record.enterprise_id,
+                    record.segment_id,
+                    where.channel_id,
+                    where.ts,
+                )
             delivery.audit_created(record, self.services)
         if not record.user_told:
             self._hold(record.id)

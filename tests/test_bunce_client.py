@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -20,6 +21,7 @@ from bot.bunce import (
     BunceValidationError,
     InvalidKeyError,
 )
+from bot.bunce.limiter import RateLimiter
 from tests.fakes.bunce import FakeBunceApi
 
 LIVE_KEY = "sk_live_L1veSecretKeyValue0000wxyz"
@@ -535,4 +537,391 @@ def test_the_key_never_reaches_the_logs(
     rendered = [formatter.format(record) for record in caplog.records]
     assert any("fallback" in text and "sk_live_…wxyz" in text for text in rendered)
     assert any("Bad" in text for text in rendered)
+    assert not [text for text in rendered if LIVE_KEY in text]
+
+
+# -- get_segment, update_segment, add_customers -----------------------------------------------
+
+
+def _missing_id() -> str:
+    return str(uuid.uuid4())
+
+
+def test_get_segment_reads_one_segment(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "VIPs", description="d", all_customers=True)
+
+    segment = client.get_segment(stored["id"])
+
+    assert (segment.id, segment.name, segment.description) == (stored["id"], "VIPs", "d")
+    assert segment.all_customers is True
+    (sent,) = bunce.requests
+    assert (sent.method, sent.path, sent.query, sent.body) == (
+        "GET",
+        f"/segments/{stored['id']}",
+        {},
+        b"",
+    )
+    assert "Content-Type" not in sent.headers
+
+
+@pytest.mark.parametrize("how", ["route-missing", "405"])
+def test_get_segment_falls_back_to_scanning_the_list(
+    bunce: FakeBunceApi, client: BunceClient, how: str
+) -> None:
+    if how == "route-missing":
+        bunce.get_one_supported = False
+    else:
+        bunce.fail_next(405, method="GET", path="/segments/*")
+    oldest = bunce.add_segment(LIVE_KEY, "Oldest")
+    for n in range(100):  # the list is newest first, so "Oldest" is on page 2
+        bunce.add_segment(LIVE_KEY, f"Segment {n}")
+
+    segment = client.get_segment(oldest["id"])
+
+    assert (segment.id, segment.name) == (oldest["id"], "Oldest")
+    assert [(r.method, r.path, r.query) for r in bunce.requests] == [
+        ("GET", f"/segments/{oldest['id']}", {}),
+        ("GET", "/segments", {"page": "1", "per_page": "100"}),
+        ("GET", "/segments", {"page": "2", "per_page": "100"}),
+    ]
+
+
+@pytest.mark.parametrize("get_one_supported", [True, False])
+def test_get_segment_not_found_after_the_scan(
+    bunce: FakeBunceApi, client: BunceClient, get_one_supported: bool
+) -> None:
+    bunce.get_one_supported = get_one_supported
+    bunce.add_segment(LIVE_KEY, "Someone else's")
+    missing = _missing_id()
+
+    with pytest.raises(BunceError) as caught:
+        client.get_segment(missing)
+
+    assert type(caught.value) is BunceError
+    assert (caught.value.status, caught.value.message) == (404, "segment not found")
+    assert [r.path for r in bunce.requests] == [f"/segments/{missing}", "/segments"]
+
+
+def test_get_segment_scan_is_bounded(bunce: FakeBunceApi, client: BunceClient) -> None:
+    bunce.get_one_supported = False
+    bunce.rate_limit_per_minute = None
+    oldest = bunce.add_segment(LIVE_KEY, "Beyond the scan")
+    for n in range(2000):
+        bunce.add_segment(LIVE_KEY, f"Segment {n}")
+
+    with pytest.raises(BunceError) as caught:
+        client.get_segment(oldest["id"])
+
+    assert (caught.value.status, caught.value.message) == (404, "segment not found")
+    assert "2000" in str(caught.value)
+    pages = [r.query["page"] for r in bunce.requests if r.path == "/segments"]
+    assert pages == [str(n) for n in range(1, 21)]
+
+
+def test_get_segment_does_not_see_another_accounts_segment(
+    bunce: FakeBunceApi, factory: BunceClientFactory
+) -> None:
+    theirs = bunce.add_segment(SANDBOX_KEY, "Sandbox only")
+
+    with pytest.raises(BunceError) as caught:
+        factory.for_key(LIVE_KEY).get_segment(theirs["id"])
+
+    assert caught.value.status == 404
+
+
+def _call(client: BunceClient, call: str, segment_id: str) -> None:
+    if call == "get":
+        client.get_segment(segment_id)
+    elif call == "update":
+        client.update_segment(segment_id, name="Renamed")
+    else:
+        client.add_customers(segment_id, [{"email": "ada@example.com"}])
+
+
+CALLS = ["get", "update", "add"]
+SUFFIX = {"get": "", "update": "", "add": "/customers"}
+METHOD = {"get": "GET", "update": "PATCH", "add": "POST"}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_segment_ids_cannot_add_path_segments(
+    bunce: FakeBunceApi, client: BunceClient, call: str
+) -> None:
+    target = bunce.add_segment(LIVE_KEY, "Target")
+
+    with pytest.raises(BunceValidationError) as caught:
+        _call(client, call, "../customers")
+    with pytest.raises(BunceValidationError):
+        _call(client, call, f"{target['id']}/customers?x=1#y")
+
+    assert (caught.value.status, caught.value.message) == (422, "ID param is not valid UUID")
+    assert [(r.method, r.path) for r in bunce.requests] == [
+        (METHOD[call], f"/segments/..%2Fcustomers{SUFFIX[call]}"),
+        (METHOD[call], f"/segments/{target['id']}%2Fcustomers%3Fx%3D1%23y{SUFFIX[call]}"),
+    ]
+    assert [r.query for r in bunce.requests] == [{}, {}]
+    assert bunce.segments(LIVE_KEY)[0]["name"] == "Target"
+    assert bunce.members(LIVE_KEY, target["id"]) == set()
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("segment_id", ["", "   ", ".", ".."])
+def test_empty_or_dot_segment_ids_are_refused_unsent(
+    bunce: FakeBunceApi, client: BunceClient, call: str, segment_id: str
+) -> None:
+    with pytest.raises(ValueError):
+        _call(client, call, segment_id)
+
+    assert bunce.requests == []
+
+
+def test_update_segment_sends_only_the_given_fields(
+    bunce: FakeBunceApi, client: BunceClient
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Old name", description="Old description")
+
+    renamed = client.update_segment(stored["id"], name="New name")
+    described = client.update_segment(stored["id"], description="New description")
+    both = client.update_segment(stored["id"], name="Both", description="Changed")
+
+    assert [(r.method, r.path, r.json) for r in bunce.requests] == [
+        ("PATCH", f"/segments/{stored['id']}", {"name": "New name"}),
+        ("PATCH", f"/segments/{stored['id']}", {"description": "New description"}),
+        ("PATCH", f"/segments/{stored['id']}", {"name": "Both", "description": "Changed"}),
+    ]
+    assert bunce.requests[0].headers["Content-Type"] == "application/json"
+    assert (renamed.name, renamed.description) == ("New name", "Old description")
+    assert (described.name, described.description) == ("New name", "New description")
+    assert (both.id, both.name, both.description) == (stored["id"], "Both", "Changed")
+    (after,) = bunce.segments(LIVE_KEY)
+    assert (after["name"], after["description"]) == ("Both", "Changed")
+
+
+def test_update_segment_twice_is_the_same_as_once(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Old")
+
+    first = client.update_segment(stored["id"], name="New", description="d")
+    second = client.update_segment(stored["id"], name="New", description="d")
+
+    assert first == second
+    assert [(s["name"], s["description"]) for s in bunce.segments(LIVE_KEY)] == [("New", "d")]
+
+
+def test_update_segment_needs_something_to_change(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Unchanged")
+
+    with pytest.raises(ValueError):
+        client.update_segment(stored["id"])
+
+    assert bunce.requests == []
+
+
+def test_update_segment_validation_message_is_bunces_own(
+    bunce: FakeBunceApi, client: BunceClient
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Unchanged")
+
+    with pytest.raises(BunceValidationError) as caught:
+        client.update_segment(stored["id"], name="x" * 256)
+
+    assert caught.value.message == "The name field must not be greater than 255 characters."
+    assert bunce.segments(LIVE_KEY)[0]["name"] == "Unchanged"
+
+
+def test_update_segment_of_a_missing_segment_is_a_404(client: BunceClient) -> None:
+    with pytest.raises(BunceError) as caught:
+        client.update_segment(_missing_id(), name="x")
+
+    assert type(caught.value) is BunceError
+    assert (caught.value.status, caught.value.message) == (404, "Segment not found")
+
+
+def test_add_customers_sends_identifiers_only(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    customers = [{"email": "Ada@Example.com"}, {"customer_id": "8998223462384236"}]
+
+    assert client.add_customers(stored["id"], customers) is None
+
+    (sent,) = bunce.requests
+    assert (sent.method, sent.path) == ("POST", f"/segments/{stored['id']}/customers")
+    assert sent.json == {"customers": customers}
+    assert sent.headers["Content-Type"] == "application/json"
+    assert bunce.extra_customer_fields == set()
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com", "8998223462384236"}
+
+
+def test_add_customers_again_is_harmless(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    batch = [{"email": "ada@example.com"}, {"email": "grace@example.com"}]
+
+    client.add_customers(stored["id"], batch)
+    client.add_customers(stored["id"], [*batch, {"email": "ADA@example.com"}])
+
+    assert len(bunce.requests) == 2
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com", "grace@example.com"}
+
+
+def test_add_customers_takes_up_to_500(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Big batch")
+    batch = [{"customer_id": f"c{n}"} for n in range(500)]
+
+    client.add_customers(stored["id"], batch)
+
+    assert len(bunce.members(LIVE_KEY, stored["id"])) == 500
+
+
+@pytest.mark.parametrize(
+    "customers",
+    [
+        [],
+        [{"customer_id": f"c{n}"} for n in range(501)],
+        [{"email": "ada@example.com", "first_name": ""}],
+        [{"email": "ada@example.com", "customer_id": "c1"}],
+        [{"email": "  "}],
+        [{"customer_id": 42}],
+        [{"phone_no": "+2348106489348"}],
+        [{}],
+        ["ada@example.com"],
+        "ada@example.com",
+        {"email": "ada@example.com"},
+    ],
+    ids=[
+        "empty",
+        "501",
+        "extra-field",
+        "both-ids",
+        "blank",
+        "not-a-string",
+        "no-id",
+        "empty-item",
+        "bare-string-item",
+        "string",
+        "mapping",
+    ],
+)
+def test_add_customers_refuses_bad_batches_unsent(
+    bunce: FakeBunceApi, client: BunceClient, customers: object
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+
+    with pytest.raises(ValueError):
+        client.add_customers(stored["id"], customers)  # type: ignore[arg-type]
+
+    assert bunce.requests == []
+
+
+def test_add_customers_item_error_is_bunces_own_message(
+    bunce: FakeBunceApi, client: BunceClient
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    batch = [{"email": f"user{n}@example.com"} for n in range(3)] + [{"email": "not-an-email"}]
+
+    with pytest.raises(BunceValidationError) as caught:
+        client.add_customers(stored["id"], batch)
+
+    assert (caught.value.status, caught.value.message) == (
+        422,
+        "customers.3.email must be a valid email address",
+    )
+    assert caught.value.certainly_not_processed is True
+    assert bunce.members(LIVE_KEY, stored["id"]) == set()
+
+
+def test_add_customers_to_a_missing_segment_is_a_404(client: BunceClient) -> None:
+    with pytest.raises(BunceError) as caught:
+        client.add_customers(_missing_id(), [{"email": "ada@example.com"}])
+
+    assert (type(caught.value), caught.value.status) == (BunceError, 404)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_add_customers_server_error_is_unavailable(
+    bunce: FakeBunceApi, client: BunceClient, status: int
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    bunce.fail_next(status, method="POST", path="/segments/*/customers")
+
+    with pytest.raises(BunceUnavailableError) as caught:
+        client.add_customers(stored["id"], [{"email": "ada@example.com"}])
+    client.add_customers(stored["id"], [{"email": "ada@example.com"}])  # the fault is used up
+
+    assert caught.value.status == status
+    assert caught.value.certainly_not_processed is False
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com"}
+
+
+def test_add_customers_reset_is_unavailable(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    bunce.fail_next(reset=True, after_processing=True, path=f"/segments/{stored['id']}/customers")
+
+    with pytest.raises(BunceUnavailableError):
+        client.add_customers(stored["id"], [{"email": "ada@example.com"}])
+
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com"}
+
+
+def test_add_customers_429_is_rate_limited_and_pauses_everyone(
+    bunce: FakeBunceApi, client: BunceClient, factory: BunceClientFactory
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    bunce.fail_next(429, headers={"Retry-After": "30"}, path="/segments/*/customers")
+
+    with pytest.raises(BunceRateLimited) as caught:
+        client.add_customers(stored["id"], [{"email": "ada@example.com"}])
+    with pytest.raises(BunceRateLimited):
+        factory.for_key(SANDBOX_KEY).verify()
+
+    assert caught.value.retry_after == 30.0
+    assert len(bunce.requests) == 1
+    assert bunce.members(LIVE_KEY, stored["id"]) == set()
+
+
+def test_new_calls_share_the_rate_limiter(bunce: FakeBunceApi) -> None:
+    limiter = RateLimiter(per_minute=3, clock=lambda: 0.0)  # time stands still: 3 tokens only
+    factory = BunceClientFactory(bunce.live_url, bunce.sandbox_url, limiter=limiter)
+    stored = bunce.add_segment(LIVE_KEY, "Limited")
+    client = factory.for_key(LIVE_KEY)
+
+    client.get_segment(stored["id"])
+    client.update_segment(stored["id"], name="Renamed")
+    client.add_customers(stored["id"], [{"email": "ada@example.com"}])
+    with pytest.raises(BunceRateLimited):
+        factory.for_key(LIVE_KEY).get_segment(stored["id"])
+
+    assert [r.method for r in bunce.requests] == ["GET", "PATCH", "POST"]
+    factory.close()
+
+
+def test_reads_and_writes_of_one_segment_use_their_timeouts(bunce: FakeBunceApi) -> None:
+    factory = BunceClientFactory(
+        bunce.live_url, bunce.sandbox_url, timeout=(1.0, 5.0), read_timeout=(1.0, 0.3)
+    )
+    client = factory.for_key(LIVE_KEY)
+    stored = bunce.add_segment(LIVE_KEY, "Slow")
+    bunce.fail_next(delay=1.0, method="GET", path="/segments/*")
+    bunce.fail_next(delay=1.0, method="PATCH", path="/segments/*")
+    bunce.fail_next(delay=1.0, method="POST", path="/segments/*/customers")
+
+    with pytest.raises(BunceUnavailableError):
+        client.get_segment(stored["id"])
+    renamed = client.update_segment(stored["id"], name="Slow but fine")
+    client.add_customers(stored["id"], [{"customer_id": "c1"}])
+
+    assert renamed.name == "Slow but fine"
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"c1"}
+    factory.close()
+
+
+def test_get_segment_fallback_logs_only_the_key_hint(
+    bunce: FakeBunceApi, client: BunceClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bunce.get_one_supported = False
+
+    with pytest.raises(BunceError):
+        client.get_segment(_missing_id())
+
+    formatter = logging.Formatter("%(message)s %(args)s")
+    rendered = [formatter.format(record) for record in caplog.records]
+    assert any("fallback" in text and "sk_live_…wxyz" in text for text in rendered)
     assert not [text for text in rendered if LIVE_KEY in text]

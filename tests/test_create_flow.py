@@ -81,14 +81,6 @@ def test_help_answers_with_usage_and_opens_nothing(harness: Harness) -> None:
     assert harness.slack.calls("views.open") == []
 
 
-@pytest.mark.parametrize("word", ["list", "LIST"])
-def test_subcommands_not_built_yet_answer_with_usage(harness: Harness, word: str) -> None:
-    response = harness.send_command(f"{word} something")
-
-    assert "/segment help" in response.json()["text"]
-    assert harness.slack.calls("views.open") == []
-
-
 def test_quoted_reserved_word_is_a_name(harness: Harness) -> None:
     harness.store_key()
 

@@ -293,3 +293,276 @@ def test_stop_interrupts_a_delayed_response(http: requests.Session) -> None:
     assert not caller.is_alive()
     assert time.monotonic() - started < 5
     assert isinstance(outcome[0], requests.ConnectionError)
+
+
+# -- one segment: GET / PATCH /segments/{id}, POST /segments/{id}/customers -------------------
+
+MISSING_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def _call(
+    http: requests.Session, bunce: FakeBunceApi, method: str, path: str, body: object = None
+) -> requests.Response:
+    headers = {"X-Authorization": LIVE_KEY}
+    return http.request(method, f"{bunce.live_url}{path}", json=body, headers=headers, timeout=5)
+
+
+def test_get_one_segment(bunce: FakeBunceApi, http: requests.Session) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "VIPs", description="d")
+
+    found = _call(http, bunce, "GET", f"/segments/{stored['id']}")
+    upper = _call(http, bunce, "GET", f"/segments/{MISSING_ID.upper()}")
+    missing = _call(http, bunce, "GET", f"/segments/{MISSING_ID}")
+    malformed = _call(http, bunce, "GET", "/segments/not-a-uuid")
+
+    assert found.status_code == 200
+    assert found.json() == {
+        "success": True,
+        "message": "Segment fetched successfully",
+        "data": stored,
+    }
+    assert upper.status_code == 404  # a well-formed UUID in capitals is still a UUID
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"success": False, "message": "Segment not found"},
+    )
+    assert (malformed.status_code, malformed.json()) == (
+        422,
+        {"success": False, "message": "ID param is not valid UUID"},
+    )
+
+
+def test_segments_belong_to_their_account(bunce: FakeBunceApi, http: requests.Session) -> None:
+    theirs = bunce.add_segment(SANDBOX_KEY, "Sandbox only")
+
+    response = _call(http, bunce, "GET", f"/segments/{theirs['id']}")
+    anonymous = http.get(f"{bunce.live_url}/segments/{theirs['id']}", timeout=5)
+
+    assert response.status_code == 404
+    assert anonymous.status_code == 401
+
+
+def test_get_one_can_be_switched_off(bunce: FakeBunceApi, http: requests.Session) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "VIPs")
+    bunce.get_one_supported = False
+
+    response = _call(http, bunce, "GET", f"/segments/{stored['id']}")
+    patched = _call(http, bunce, "PATCH", f"/segments/{stored['id']}", {"name": "Still here"})
+
+    assert (response.status_code, response.json()["message"]) == (404, "Route not found")
+    assert patched.status_code == 200
+    assert FakeBunceApi(get_one_supported=False).get_one_supported is False
+
+
+def test_escaped_slashes_stay_inside_the_id(bunce: FakeBunceApi, http: requests.Session) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Target")
+
+    escaped = _call(http, bunce, "POST", "/segments/..%2Fcustomers/customers", {"customers": []})
+    extra = _call(http, bunce, "GET", f"/segments/{stored['id']}/customers/more")
+    wrong_method = _call(http, bunce, "DELETE", f"/segments/{stored['id']}/customers")
+
+    assert (escaped.status_code, escaped.json()["message"]) == (422, "ID param is not valid UUID")
+    assert bunce.requests[0].path == "/segments/..%2Fcustomers/customers"
+    assert extra.status_code == 404
+    assert (wrong_method.status_code, wrong_method.headers["Allow"]) == (405, "POST")
+
+
+def test_patch_updates_the_stored_segment(
+    bunce: FakeBunceApi, http: requests.Session, clock: Clock
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Old", description="Old description")
+    clock.now += 3600
+
+    renamed = _call(http, bunce, "PATCH", f"/segments/{stored['id']}", {"name": "  New  "})
+    cleared = _call(http, bunce, "PATCH", f"/segments/{stored['id']}", {"description": None})
+
+    assert renamed.status_code == 200
+    assert renamed.json()["message"] == "Segment updated successfully"
+    assert renamed.json()["data"] == {
+        **stored,
+        "name": "New",
+        "updated_at": "2024-12-05 09:30:16",
+    }
+    assert cleared.json()["data"]["description"] is None
+    assert bunce.segments(LIVE_KEY) == [cleared.json()["data"]]
+    assert cleared.json()["data"]["name"] == "New"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": ""}, "The name field is required."),
+        ({"name": None}, "The name field is required."),
+        ({"name": 5}, "The name field must be a string."),
+        ({"name": "x" * 256}, "The name field must not be greater than 255 characters."),
+        ({"description": ["d"]}, "The description field must be a string."),
+        ({"name": "", "description": 3}, "The name field is required. (and 1 more error)"),
+    ],
+)
+def test_patch_validation(
+    bunce: FakeBunceApi, http: requests.Session, body: dict, message: str
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Unchanged", description="d")
+
+    response = _call(http, bunce, "PATCH", f"/segments/{stored['id']}", body)
+
+    assert (response.status_code, response.json()) == (422, {"success": False, "message": message})
+    assert bunce.segments(LIVE_KEY) == [stored]
+
+
+def test_patch_of_a_missing_segment_is_404(bunce: FakeBunceApi, http: requests.Session) -> None:
+    response = _call(http, bunce, "PATCH", f"/segments/{MISSING_ID}", {"name": "x"})
+
+    assert (response.status_code, response.json()["message"]) == (404, "Segment not found")
+
+
+def test_add_customers_is_a_set_of_members(bunce: FakeBunceApi, http: requests.Session) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    path = f"/segments/{stored['id']}/customers"
+    batch = [{"email": "Ada@Example.com"}, {"customer_id": "8998223462384236"}]
+
+    first = _call(http, bunce, "POST", path, {"customers": batch})
+    again = _call(
+        http, bunce, "POST", path, {"customers": [*batch, {"email": " ada@example.com "}]}
+    )
+
+    assert first.status_code == again.status_code == 200
+    assert first.json() == {
+        "success": True,
+        "message": "Customers added to segment successfully",
+        "data": None,
+    }
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com", "8998223462384236"}
+    assert bunce.extra_customer_fields == set()
+    assert bunce.members(SANDBOX_KEY, stored["id"]) == set()
+
+
+def test_add_customers_records_fields_that_would_be_upserted(
+    bunce: FakeBunceApi, http: requests.Session
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    customers = [
+        {"email": "abdul@gmail.com", "first_name": "", "phone_no": "+2348106489348"},
+        {"customer_id": "8998223462384236", "last_name": "Micheal"},
+    ]
+
+    response = _call(
+        http, bunce, "POST", f"/segments/{stored['id']}/customers", {"customers": customers}
+    )
+
+    assert response.status_code == 200
+    assert bunce.extra_customer_fields == {"first_name", "last_name", "phone_no"}
+
+
+@pytest.mark.parametrize(
+    ("customers", "message"),
+    [
+        (None, "The customers field is required."),
+        ([], "The customers field is required."),
+        ({"email": "a@b.co"}, "The customers field must be an array."),
+        (
+            [{"customer_id": f"c{n}"} for n in range(1001)],
+            "The customers field must not have more than 1000 items.",
+        ),
+        (
+            [{"email": f"u{n}@example.com"} for n in range(3)] + [{"email": "not-an-email"}],
+            "customers.3.email must be a valid email address",
+        ),
+        ([{"email": "a@b"}], "customers.0.email must be a valid email address"),
+        ([{"email": "a b@example.com"}], "customers.0.email must be a valid email address"),
+        (
+            [{"email": "ok@example.com"}, {"first_name": "Ada"}],
+            "customers.1.customer_id is required when customers.1.email is not present",
+        ),
+        (
+            [{"customer_id": "  "}],
+            "customers.0.customer_id is required when customers.0.email is not present",
+        ),
+        ([{"customer_id": 7}], "customers.0.customer_id must be a string"),
+        (["ada@example.com"], "customers.0 must be an object"),
+        (
+            [{"email": "x"}, {"email": "y"}, {"email": "z"}],
+            "customers.0.email must be a valid email address (and 2 more errors)",
+        ),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "not-array",
+        "1001",
+        "bad-email-at-3",
+        "no-tld",
+        "space",
+        "no-identifier",
+        "blank-id",
+        "numeric-id",
+        "not-object",
+        "several",
+    ],
+)
+def test_add_customers_validation(
+    bunce: FakeBunceApi, http: requests.Session, customers: object, message: str
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    body = {} if customers is None else {"customers": customers}
+
+    response = _call(http, bunce, "POST", f"/segments/{stored['id']}/customers", body)
+
+    assert (response.status_code, response.json()) == (422, {"success": False, "message": message})
+    assert bunce.members(LIVE_KEY, stored["id"]) == set()
+
+
+def test_add_customers_takes_1000(bunce: FakeBunceApi, http: requests.Session) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    customers = [{"customer_id": f"c{n}"} for n in range(1000)]
+
+    response = _call(
+        http, bunce, "POST", f"/segments/{stored['id']}/customers", {"customers": customers}
+    )
+
+    assert response.status_code == 200
+    assert len(bunce.members(LIVE_KEY, stored["id"])) == 1000
+
+
+def test_add_customers_to_a_missing_segment_is_404(
+    bunce: FakeBunceApi, http: requests.Session
+) -> None:
+    body = {"customers": [{"email": "ada@example.com"}]}
+
+    response = _call(http, bunce, "POST", f"/segments/{MISSING_ID}/customers", body)
+
+    assert (response.status_code, response.json()["message"]) == (404, "Segment not found")
+    assert bunce.members(LIVE_KEY, MISSING_ID) == set()
+
+
+def test_fault_paths_match_segment_routes(bunce: FakeBunceApi, http: requests.Session) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    members_path = f"/segments/{stored['id']}/customers"
+    body = {"customers": [{"email": "ada@example.com"}]}
+    bunce.fail_next(503, path="/segments/*/customers")
+    bunce.fail_next(502, path=f"/segments/{stored['id']}")
+
+    listed = _call(http, bunce, "GET", "/segments")
+    escaped = _call(http, bunce, "GET", "/segments/a%2Fb/customers")  # faults fire before routing
+    added = _call(http, bunce, "POST", members_path, body)
+    fetched = _call(http, bunce, "GET", f"/segments/{stored['id']}")
+    after = [_call(http, bunce, "POST", members_path, body), _call(http, bunce, "GET", "/segments")]
+
+    assert listed.status_code == 200
+    assert escaped.status_code == 503  # "a%2Fb" is one segment, so "*" matches it
+    assert added.status_code == 200
+    assert fetched.status_code == 502
+    assert [r.status_code for r in after] == [200, 200]
+
+
+def test_wildcard_fault_needs_the_same_number_of_segments(
+    bunce: FakeBunceApi, http: requests.Session
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    bunce.fail_next(500, path="/segments/*")
+
+    listed = _call(http, bunce, "GET", "/segments")
+    members = _call(http, bunce, "POST", f"/segments/{stored['id']}/customers", {"customers": []})
+    fetched = _call(http, bunce, "GET", f"/segments/{stored['id']}")
+
+    assert (listed.status_code, members.status_code, fetched.status_code) == (200, 422, 500)

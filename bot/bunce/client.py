@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -20,7 +21,14 @@ from bot.bunce.errors import (
 )
 from bot.bunce.keys import environment_of, key_hint
 from bot.bunce.limiter import RateLimiter
-from bot.bunce.models import Segment, SegmentPage, has_next_page, parse_segment, parse_segment_list
+from bot.bunce.models import (
+    Segment,
+    SegmentPage,
+    customer_refs,
+    has_next_page,
+    parse_segment,
+    parse_segment_list,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +38,9 @@ READ_TIMEOUT = (3.05, 10.0)
 CREATE_PATH = "/segments"
 # The create page's header says /segment; a 404/405 on /segments proves nothing was created.
 FALLBACK_CREATE_PATH = "/segment"
+# GET /segments/{id} exists only in the SDK (§3.4); without it, get_segment scans this far.
+SCAN_PER_PAGE = 100
+SCAN_MAX_PAGES = 20
 
 
 class BunceClient:
@@ -92,9 +103,53 @@ class BunceClient:
         segments, meta = parse_segment_list(self._body(response))
         return SegmentPage(segments, has_next_page(len(segments), meta, page, per_page))
 
+    def get_segment(self, segment_id: str) -> Segment:
+        """One segment by id; when Bunce has no get-one route, found by scanning the list."""
+        path = _segment_path(segment_id)
+        response = self._send("GET", path, timeout=self._read_timeout)
+        if response.status_code not in (404, 405):
+            return parse_segment(self._body(response).get("data"))
+        # A 404 cannot tell a missing route from a missing segment, so the list decides both.
+        logger.info(
+            "bunce get-one fallback status=%s to=list key=%s",
+            response.status_code,
+            key_hint(self._key),
+        )
+        return self._scan_for(segment_id)
+
+    def update_segment(
+        self, segment_id: str, *, name: str | None = None, description: str | None = None
+    ) -> Segment:
+        """Change a segment's name and/or description; re-sending the same values is harmless."""
+        payload = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+        if not payload:
+            raise ValueError("give a name or a description to update")
+        path = _segment_path(segment_id)
+        response = self._send("PATCH", path, payload=payload, timeout=self._timeout)
+        return parse_segment(self._body(response).get("data"))
+
+    def add_customers(self, segment_id: str, customers: Sequence[Mapping[str, str]]) -> None:
+        """Add customers by email or customer_id only: Bunce upserts any other field it is sent."""
+        payload = {"customers": customer_refs(customers)}
+        path = _segment_path(segment_id, "/customers")
+        self._body(self._send("POST", path, payload=payload, timeout=self._timeout))
+
     def verify(self) -> None:
         """Prove the key works in its environment with the cheapest authenticated read."""
         self.list_segments(1, 1)
+
+    def _scan_for(self, segment_id: str) -> Segment:
+        for page in range(1, SCAN_MAX_PAGES + 1):
+            listed = self.list_segments(page, SCAN_PER_PAGE)
+            for segment in listed.segments:
+                if segment.id == segment_id:
+                    return segment
+            if not listed.has_next:
+                raise BunceError("segment not found", status=404, certainly_not_processed=True)
+        reason = f"not among the first {SCAN_MAX_PAGES * SCAN_PER_PAGE} segments"
+        raise BunceError(
+            "segment not found", status=404, reason=reason, certainly_not_processed=True
+        )
 
     def _send(
         self,
@@ -145,6 +200,16 @@ class BunceClient:
         error = error_for_response(status, body, response.headers)
         _log_failure(response, error, readable=body is not None)
         raise error
+
+
+def _segment_path(segment_id: str, suffix: str = "") -> str:
+    # The id stays one path segment: "/", "?" and "%" are escaped, and "." / ".." are refused
+    # because requests resolves dot segments (even escaped ones: %2E is unreserved).
+    if not isinstance(segment_id, str) or not segment_id.strip():
+        raise ValueError("a segment id is required")
+    if segment_id in (".", ".."):
+        raise ValueError("a segment id cannot be a dot segment")
+    return f"/segments/{quote(segment_id, safe='')}{suffix}"
 
 
 def _json_object(response: requests.Response) -> dict[str, Any] | None:

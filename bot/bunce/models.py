@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.bunce.errors import BunceUnavailableError
+
+# Bunce documents no batch limit for add-customers (§3.6); 500 keeps one call well-sized.
+MAX_CUSTOMERS_PER_CALL = 500
+CUSTOMER_IDENTIFIERS = ("email", "customer_id")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,24 @@ def has_next_page(count: int, meta: Mapping[str, Any], page: int, per_page: int)
         return False
     total_pages = _optional_int(meta.get("total_pages", meta.get("last_page")))
     return total_pages is None or page < total_pages
+
+
+def customer_refs(customers: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Add-customers items, each one identifier only: Bunce upserts every field it is sent."""
+    if isinstance(customers, str | bytes | Mapping):
+        raise ValueError("customers must be a list of {email} or {customer_id} mappings")
+    if not 1 <= len(customers) <= MAX_CUSTOMERS_PER_CALL:
+        raise ValueError(f"add between 1 and {MAX_CUSTOMERS_PER_CALL} customers at a time")
+    return [_customer_ref(index, customer) for index, customer in enumerate(customers)]
+
+
+def _customer_ref(index: int, customer: Any) -> dict[str, str]:
+    # The error names the position only: emails are personal data and may end up in logs.
+    if isinstance(customer, Mapping) and len(customer) == 1:
+        ((field, value),) = customer.items()
+        if field in CUSTOMER_IDENTIFIERS and isinstance(value, str) and value.strip():
+            return {field: value.strip()}
+    raise ValueError(f"customers[{index}] must be exactly one non-empty email or customer_id")
 
 
 def parse_timestamp(value: Any) -> datetime | None:

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.home import home_model
+from bot.listeners.manage import send_list
 from bot.segments import SegmentForm
 from bot.services import Services
 from bot.store.db import StoreError
@@ -46,6 +47,19 @@ def register(app: App, services: Services) -> None:
             return
         if parsed.subcommand == "status":
             _status(ack, workspace)
+            return
+        if parsed.subcommand == "list":
+            ack(**ephemeral(":mag: Looking up segments in Bunce…"))
+            services.background.submit(
+                send_list,
+                services,
+                client,
+                workspace,
+                command.get("user_id", ""),
+                parsed.rest,
+                1,
+                respond,
+            )
             return
         if parsed.subcommand is not None:
             ack(**build_help_message())

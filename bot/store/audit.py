@@ -30,6 +30,8 @@ class Action(StrEnum):
     SEGMENT_CREATED = "segment_created"
     SETTINGS_CHANGED = "settings_changed"
     UNINSTALLED = "uninstalled"
+    SEGMENT_EDITED = "segment_edited"
+    PEOPLE_ADDED = "people_added"
 
 
 # No check constraint lists the actions: adding one would then need an ALTER, which SQLite lacks.

@@ -24,6 +24,8 @@ TABLE_MODULES = (
     "bot.store.audit",
     "bot.store.workspaces",
     "bot.store.installations",
+    "bot.store.cards",
+    "bot.store.people",
     "bot.store.submissions",
 )
 

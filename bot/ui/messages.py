@@ -18,10 +18,12 @@ USAGE = (
     f"• `{ids.COMMAND}` opens the form\n"
     f"• `{ids.COMMAND} Spring launch VIPs` opens it with the name filled in\n"
     f'• `{ids.COMMAND} "List of VIPs"`: quote a name that starts with a reserved word\n'
+    f"• `{ids.COMMAND} list [words]` lists the workspace's segments (share or edit them)\n"
     f"• `{ids.COMMAND} status` says whether this workspace is connected to Bunce\n"
     f"• `{ids.COMMAND} connect` / `{ids.COMMAND} disconnect` (admins) manage the Bunce key\n"
     f"• `{ids.COMMAND} help` shows this message\n"
-    f"Coming soon: `{ids.COMMAND} list`. The app's Home tab shows recent segments."
+    "Shortcuts: *Create Bunce segment* (⚡ menu) and, on any message, *Add people to a Bunce "
+    "segment*. The app's Home tab shows recent segments."
 )
 
 NOT_CONNECTED = (
@@ -76,8 +78,17 @@ def build_help_message() -> Message:
     return ephemeral(USAGE)
 
 
-def build_segment_card(segment: Segment, creator_id: str, environment: str) -> Message:
-    """The announcement posted in the channel; every Bunce- or user-supplied string escaped."""
+def build_segment_card(
+    segment: Segment,
+    creator_id: str,
+    environment: str,
+    *,
+    actions: dict[str, Any] | None = None,
+) -> Message:
+    """The announcement posted in the channel; every Bunce- or user-supplied string escaped.
+
+    `actions` is the card's button row (Edit, Add people, Open in Bunce), built by ui.manage.
+    """
     fields = [
         f"*All customers*\n{'Yes' if segment.all_customers else 'No'}",
         f"*Type*\n{fit(segment.type or 'manual', 1900)}",
@@ -98,6 +109,8 @@ def build_segment_card(segment: Segment, creator_id: str, environment: str) -> M
     blocks.append(
         context(f"Segment ID `{fit(segment.id, 200)}` · {where}", block_id=ids.CARD_CONTEXT)
     )
+    if actions is not None:
+        blocks.append(actions)
     text = f"New Bunce segment: {fit(segment.name, 1000)}, created by <@{creator_id}>"
     return {"text": text, "blocks": blocks}
 

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import json
 import math
+import re
 import socket
 import struct
 import sys
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
@@ -28,6 +29,13 @@ _ENV_PREFIXES = (("/sandbox/v1", "sandbox"), ("/v1", "live"))
 _KEY_ENVIRONMENTS = {"sk_live_": "live", "sk_test_": "sandbox"}
 _RATE_WINDOW = 60.0  # §2.8: 500 requests per minute per IP, then a 60 s lock-out
 _LOCKOUT = 60.0
+# Routes that carry a segment id; request paths are matched segment by segment (§3.4–3.6).
+_ONE_SEGMENT = "/segments/{id}"
+_MEMBERS = "/segments/{id}/customers"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_MAX_CUSTOMERS = 1000
+_CUSTOMER_IDENTIFIERS = frozenset({"email", "customer_id"})
 _NOT_FOUND_HTML = (
     b"<!DOCTYPE html><html><head><title>Not Found</title></head><body>404</body></html>"
 )
@@ -77,18 +85,22 @@ class FakeBunceApi:
         nested_list_shape: bool = False,
         envelope_key: str = "success",
         latency: float = 0.0,
+        get_one_supported: bool = True,
     ) -> None:
         self.rate_limit_per_minute = rate_limit_per_minute  # None turns the limit off (benchmarks)
         self.clock = clock
         self.nested_list_shape = nested_list_shape
         self.envelope_key = envelope_key
         self.latency = latency
+        self.get_one_supported = get_one_supported  # False: GET /segments/{id} is a 404 route
         self.create_paths: set[str] = {"/segments"}
         self.not_found_html = False
         self.server_errors: list[BaseException] = []
         self._lock = threading.Condition()
         self._requests: list[RecordedRequest] = []
         self._accounts: dict[str, list[dict[str, Any]]] = {}
+        self._members: dict[tuple[str, str], set[str]] = {}
+        self._extra_customer_fields: set[str] = set()
         self._faults: list[_Fault] = []
         self._hits: dict[str, deque[float]] = {}
         self._locked_until: dict[str, float] = {}
@@ -188,6 +200,17 @@ class FakeBunceApi:
         with self._lock:
             return copy.deepcopy(self._accounts[key])
 
+    def members(self, key: str, segment_id: str) -> set[str]:
+        """The segment's members: lower-cased emails, or customer_ids for items without one."""
+        with self._lock:
+            return set(self._members.get((key, segment_id), set()))
+
+    @property
+    def extra_customer_fields(self) -> set[str]:
+        """Fields besides email/customer_id seen in any add-customers item (Bunce upserts them)."""
+        with self._lock:
+            return set(self._extra_customer_fields)
+
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, in arrival order."""
@@ -228,7 +251,12 @@ class FakeBunceApi:
         method: str | None = None,
         path: str | None = None,
     ) -> None:
-        """Script the next `times` matching requests: a status/body, a delay, or a reset socket."""
+        """Script the next `times` matching requests: a status/body, a delay, or a reset socket.
+
+        `method` and `path` narrow which requests match. `path` has no environment prefix and is
+        compared as sent (percent-encoded), e.g. "/segments/<id>/customers"; a `*` segment stands
+        for any one path segment, e.g. "/segments/*/customers" (but not "/segments").
+        """
         if isinstance(body, dict):
             raw: bytes | None = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -276,7 +304,7 @@ class FakeBunceApi:
             for fault in self._faults:
                 if fault.method not in (None, request.method):
                     continue
-                if fault.path not in (None, request.path):
+                if fault.path is not None and not _path_matches(fault.path, request.path):
                     continue
                 fault.times -= 1
                 if fault.times <= 0:
@@ -295,21 +323,29 @@ class FakeBunceApi:
             limited = self._rate_limit(client_ip)
             if limited is not None:
                 return limited
-            allowed = self._routes().get(request.path, set()) if request.env else set()
-            # A POST to a path with no create route is a 404, so the client's fallback can run.
-            if not allowed or (request.method == "POST" and "POST" not in allowed):
+            route, segment_id = _route_of(request.path)
+            allowed = self._routes().get(route, set()) if request.env else set()
+            # A POST or GET the route lacks is a 404, so the client's create and get-one
+            # fallbacks can run.
+            if not allowed or (request.method in ("POST", "GET") and request.method not in allowed):
                 return self._not_found()
             if request.method not in allowed:
                 return self._not_allowed(request, allowed)
             key = request.headers.get("X-Authorization")
             if key not in self._accounts or _key_environment(key) != request.env:
                 return self._reply(401, self._envelope(False, "Unauthenticated."))
+            if segment_id is not None:
+                return self._on_segment(key, request, route, segment_id)
             if request.method == "GET":
                 return self._list(key, request.query)
             return self._create(key, request.json)
 
     def _routes(self) -> dict[str, set[str]]:
-        routes: dict[str, set[str]] = {"/segments": {"GET"}}
+        routes: dict[str, set[str]] = {
+            "/segments": {"GET"},
+            _ONE_SEGMENT: {"GET", "PATCH"} if self.get_one_supported else {"PATCH"},
+            _MEMBERS: {"POST"},
+        }
         for path in self.create_paths & {"/segments", "/segment"}:
             routes.setdefault(path, set()).add("POST")
         return routes
@@ -335,18 +371,60 @@ class FakeBunceApi:
         if not isinstance(body, dict):
             return self._reply(400, self._envelope(False, "The request body must be valid JSON."))
         # Laravel's TrimStrings and ConvertEmptyStringsToNull run before validation.
-        fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in body.items()}
+        fields = _trimmed(body)
         errors = _validation_errors(fields)
         if errors:
-            more = len(errors) - 1
-            suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-            return self._reply(422, self._envelope(False, errors[0] + suffix))
+            return self._invalid(errors)
         segment = self._new_segment(
             fields["name"], fields.get("description"), bool(fields.get("add_all_customers"))
         )
         self._accounts[key].append(segment)
         envelope = self._envelope(True, "Segment created successfully")
         return self._reply(201, {**envelope, "data": copy.deepcopy(segment)})
+
+    def _on_segment(
+        self, key: str, request: RecordedRequest, route: str, segment_id: str
+    ) -> _Reply:
+        if not _UUID.fullmatch(segment_id):
+            return self._reply(422, self._envelope(False, "ID param is not valid UUID"))
+        segment = next((s for s in self._accounts[key] if s["id"] == segment_id), None)
+        if segment is None:
+            return self._reply(404, self._envelope(False, "Segment not found"))
+        if route == _MEMBERS:
+            return self._add_customers(key, segment_id, request.json)
+        if request.method == "PATCH":
+            return self._update(segment, request.json)
+        envelope = self._envelope(True, "Segment fetched successfully")
+        return self._reply(200, {**envelope, "data": copy.deepcopy(segment)})
+
+    def _update(self, segment: dict[str, Any], body: Any) -> _Reply:
+        if not isinstance(body, dict):
+            return self._reply(400, self._envelope(False, "The request body must be valid JSON."))
+        fields = _trimmed(body)
+        errors = _name_errors(fields["name"]) if "name" in fields else []
+        errors += _description_errors(fields)
+        if errors:
+            return self._invalid(errors)
+        segment.update({k: fields[k] for k in ("name", "description") if k in fields})
+        segment["updated_at"] = self._now_text()
+        envelope = self._envelope(True, "Segment updated successfully")
+        return self._reply(200, {**envelope, "data": copy.deepcopy(segment)})
+
+    def _add_customers(self, key: str, segment_id: str, body: Any) -> _Reply:
+        if not isinstance(body, dict):
+            return self._reply(400, self._envelope(False, "The request body must be valid JSON."))
+        customers = body.get("customers")
+        for item in customers if isinstance(customers, list) else []:
+            if isinstance(item, dict):
+                self._extra_customer_fields.update(set(item) - _CUSTOMER_IDENTIFIERS)
+        errors = _customers_errors(customers)
+        if errors:
+            return self._invalid(errors)
+        # Membership is a set and Bunce upserts customers, so adding someone twice is harmless.
+        members = self._members.setdefault((key, segment_id), set())
+        members.update(_member_of(_trimmed(item)) for item in customers)
+        envelope = self._envelope(True, "Customers added to segment successfully")
+        return self._reply(200, {**envelope, "data": None})
 
     def _list(self, key: str, query: dict[str, str]) -> _Reply:
         page, per_page = query.get("page", "1"), query.get("per_page", "20")
@@ -380,8 +458,11 @@ class FakeBunceApi:
             "conditions": None,
             "type": "automatic" if all_customers else "manual",
             "all_customers": 1 if all_customers else 0,
-            "created_at": datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "created_at": self._now_text(),
         }
+
+    def _now_text(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     def _envelope(self, ok: bool, message: str) -> dict[str, Any]:
         return {self.envelope_key: ok, "message": message}
@@ -391,6 +472,11 @@ class FakeBunceApi:
     ) -> _Reply:
         body = json.dumps(payload).encode()
         return _Reply(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def _invalid(self, errors: list[str]) -> _Reply:
+        more = len(errors) - 1
+        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+        return self._reply(422, self._envelope(False, errors[0] + suffix))
 
     def _too_many(self, remaining: float) -> _Reply:
         body = self._envelope(False, "You have reached maximum request limit.")
@@ -419,23 +505,86 @@ def _key_environment(key: str | None) -> str | None:
     return None
 
 
+def _route_of(path: str) -> tuple[str, str | None]:
+    """The route a path (as sent) belongs to, and the decoded segment id it carries, if any."""
+    parts = path.split("/")  # "/segments/<id>/customers" -> ["", "segments", "<id>", "customers"]
+    if len(parts) in (3, 4) and parts[1] == "segments" and parts[2]:
+        if len(parts) == 3:
+            return _ONE_SEGMENT, unquote(parts[2])
+        if parts[3] == "customers":
+            return _MEMBERS, unquote(parts[2])
+    return path, None
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    """Segment by segment; a `*` segment in the pattern matches any one non-empty segment."""
+    wanted, got = pattern.split("/"), path.split("/")
+    if len(wanted) != len(got):
+        return False
+    return all(w == g or (w == "*" and g != "") for w, g in zip(wanted, got, strict=True))
+
+
+def _trimmed(body: dict[str, Any]) -> dict[str, Any]:
+    # Laravel's TrimStrings and ConvertEmptyStringsToNull run before validation.
+    return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in body.items()}
+
+
 def _validation_errors(fields: dict[str, Any]) -> list[str]:
     """Laravel-style messages for the create rules: name required|string|max:255 and so on."""
-    errors = []
-    name = fields.get("name")
-    if name is None:
-        errors.append("The name field is required.")
-    elif not isinstance(name, str):
-        errors.append("The name field must be a string.")
-    elif len(name) > 255:
-        errors.append("The name field must not be greater than 255 characters.")
-    description = fields.get("description")
-    if description is not None and not isinstance(description, str):
-        errors.append("The description field must be a string.")
+    errors = _name_errors(fields.get("name")) + _description_errors(fields)
     add_all = fields.get("add_all_customers")
     if add_all is not None and not isinstance(add_all, bool):
         errors.append("The add all customers field must be true or false.")
     return errors
+
+
+def _name_errors(name: Any) -> list[str]:
+    if name is None:
+        return ["The name field is required."]
+    if not isinstance(name, str):
+        return ["The name field must be a string."]
+    if len(name) > 255:
+        return ["The name field must not be greater than 255 characters."]
+    return []
+
+
+def _description_errors(fields: dict[str, Any]) -> list[str]:
+    description = fields.get("description")
+    if description is not None and not isinstance(description, str):
+        return ["The description field must be a string."]
+    return []
+
+
+def _customers_errors(customers: Any) -> list[str]:
+    """Add-customers rules: a non-empty array of at most 1000 items, each with an identifier."""
+    if customers is None or customers == []:
+        return ["The customers field is required."]
+    if not isinstance(customers, list):
+        return ["The customers field must be an array."]
+    if len(customers) > _MAX_CUSTOMERS:
+        return [f"The customers field must not have more than {_MAX_CUSTOMERS} items."]
+    return [error for i, item in enumerate(customers) for error in _customer_errors(i, item)]
+
+
+def _customer_errors(index: int, item: Any) -> list[str]:
+    field = f"customers.{index}"
+    if not isinstance(item, dict):
+        return [f"{field} must be an object"]
+    fields = _trimmed(item)
+    email, customer_id = fields.get("email"), fields.get("customer_id")
+    if email is not None:
+        valid = isinstance(email, str) and len(email) <= 254 and _EMAIL.fullmatch(email)
+        return [] if valid else [f"{field}.email must be a valid email address"]
+    if customer_id is None:
+        return [f"{field}.customer_id is required when {field}.email is not present"]
+    if not isinstance(customer_id, str):
+        return [f"{field}.customer_id must be a string"]
+    return []
+
+
+def _member_of(item: dict[str, Any]) -> str:
+    email = item.get("email")
+    return email.lower() if email is not None else item["customer_id"]
 
 
 class _Server(ThreadingHTTPServer):

@@ -1,0 +1,126 @@
+"""Finding, sharing and editing a workspace's existing segments."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.announce import Delivery, announce
+from bot.bunce import BunceClient, Segment
+from bot.creation import MARKER_TEXT, strip_marker
+from bot.services import Services
+from bot.store.audit import Action
+from bot.ui import messages
+from bot.ui.manage import card_actions
+from bot.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 100
+MAX_PAGES = 10  # at most 1,000 segments are searched; Bunce documents no search endpoint
+
+
+def load_segments(client: BunceClient, words: str) -> list[Segment]:
+    """Every segment (bounded), filtered by all words in the name, newest first where known."""
+    found: list[Segment] = []
+    for page in range(1, MAX_PAGES + 1):
+        listing = client.list_segments(page, PER_PAGE)
+        found += listing.segments
+        if not listing.has_next:
+            break
+    terms = words.lower().split()
+    if terms:
+        found = [s for s in found if all(term in s.name.lower() for term in terms)]
+    oldest = datetime.min.replace(tzinfo=UTC)
+    # Bunce documents no order: sort by created_at, keeping Bunce's order among equals.
+    return sorted(found, key=lambda s: s.created_at or oldest, reverse=True)
+
+
+def may_edit(
+    client: WebClient, workspace: Workspace, user_id: str, segment_id: str, services: Services
+) -> bool:
+    """Admins, and the person who created the segment from Slack (per the audit trail)."""
+    creator = services.audit.creator_of(segment_id, workspace.team_id, workspace.enterprise_id)
+    if creator and creator == user_id:
+        return True
+    return services.admins.is_admin(client, workspace, user_id)
+
+
+def card_for(segment: Segment, creator_id: str, environment: str, services: Services) -> dict:
+    shown = dataclasses.replace(segment, description=strip_marker(segment.description))
+    actions = card_actions(services.signer, segment.id, services.segment_url_template)
+    return messages.build_segment_card(shown, creator_id, environment, actions=actions)
+
+
+def share(
+    slack: WebClient,
+    workspace: Workspace,
+    user_id: str,
+    segment: Segment,
+    environment: str,
+    channel_id: str,
+    response_url: str | None,
+    services: Services,
+) -> Delivery:
+    """Post the segment's card where the list was asked for; remember it for later edits."""
+    creator = services.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
+    card = card_for(segment, creator or user_id, environment, services)
+    delivery = announce(slack, card, channel_id, response_url=response_url)
+    if delivery.ts:
+        services.cards.add(
+            workspace.team_id, workspace.enterprise_id, segment.id, channel_id, delivery.ts
+        )
+    return delivery
+
+
+def edit(client: BunceClient, segment_id: str, name: str, description: str) -> Segment:
+    """PATCH name and description, keeping the creation marker if Bunce's copy has one."""
+    current = client.get_segment(segment_id)
+    marker = _marker_of(current.description)
+    stored = f"{description} · {marker}" if description and marker else (marker or description)
+    return client.update_segment(segment_id, name=name, description=stored)
+
+
+def _marker_of(description: str | None) -> str | None:
+    if not description or MARKER_TEXT not in description:
+        return None
+    return MARKER_TEXT + description.rpartition(MARKER_TEXT)[2]
+
+
+def refresh_cards(
+    slack: WebClient,
+    workspace: Workspace,
+    segment: Segment,
+    editor_id: str,
+    environment: str,
+    services: Services,
+) -> int:
+    """chat.update every card of the segment the bot posted; returns how many were updated."""
+    creator = services.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
+    card = card_for(segment, creator or editor_id, environment, services)
+    updated = 0
+    for where in services.cards.of(workspace.team_id, workspace.enterprise_id, segment.id):
+        try:
+            slack.chat_update(
+                channel=where.channel_id, ts=where.ts, text=card["text"], blocks=card["blocks"]
+            )
+            updated += 1
+        except SlackApiError as error:
+            logger.info(
+                "card not updated channel=%s error=%s",
+                where.channel_id,
+                error.response.get("error"),
+            )
+    services.audit.record(
+        Action.SEGMENT_EDITED,
+        team_id=workspace.team_id,
+        enterprise_id=workspace.enterprise_id,
+        user_id=editor_id,
+        segment_id=segment.id,
+        segment_name=segment.name,
+    )
+    return updated

@@ -1,0 +1,286 @@
+"""Managing existing segments: the list's paging, Share, Edit, and the global shortcut."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.bunce import BunceError
+from bot.catalog import edit, load_segments, may_edit, refresh_cards, share
+from bot.creation import strip_marker
+from bot.segments import SegmentForm, validate
+from bot.services import Services
+from bot.store.db import StoreError
+from bot.ui.connect import build_refusal_view
+from bot.ui.manage import (
+    build_edit_modal,
+    build_edit_result_view,
+    build_loading_modal,
+    build_segment_list,
+    read_value,
+    sign_value,
+)
+from bot.ui.messages import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED, ephemeral
+from bot.ui.metadata import Origin, encode_metadata
+from bot.ui.modals import build_create_modal
+from bot.ui.mrkdwn import fit
+from bot.workspace import Workspace, find_key, find_key_info
+
+logger = logging.getLogger(__name__)
+
+BUNCE_DOWN = "Bunce didn't answer, so nothing changed. Try again in a minute."
+NOT_EDITOR = "Only a workspace admin or the person who created this segment from Slack can edit it."
+
+
+def send_list(
+    services: Services,
+    client: WebClient,
+    workspace: Workspace,
+    user_id: str,
+    words: str,
+    page: int,
+    respond: Respond,
+) -> None:
+    """Fetch (off the ack path) and show one page of the list, replacing the previous one."""
+    try:
+        key = find_key(services.keys, workspace)
+        if key is None:
+            respond(**ephemeral(NOT_CONNECTED), replace_original=True)
+            return
+        segments = load_segments(services.bunce.for_key(key.key), words)
+        editable = {s.id for s in segments if may_edit(client, workspace, user_id, s.id, services)}
+    except BunceError:
+        respond(**ephemeral(BUNCE_DOWN), replace_original=True)
+        return
+    except StoreError:
+        respond(**ephemeral(STORE_UNAVAILABLE), replace_original=True)
+        return
+    message = build_segment_list(
+        segments, page=page, words=words, editable=editable, signer=services.signer
+    )
+    respond(**message, replace_original=True)
+
+
+def register(app: App, services: Services) -> None:
+    def handle_list_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+    ) -> None:
+        ack()
+        data = read_value(services.signer, _action_value(body))
+        if data is None or not isinstance(data.get("p"), int):
+            respond(**ephemeral(TAMPERED), replace_original=False)
+            return
+        workspace = Workspace.from_context(context)
+        user_id = _user_id(body)
+        words = str(data.get("q") or "")
+        services.background.submit(
+            send_list, services, client, workspace, user_id, words, data["p"], respond
+        )
+
+    def handle_share(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
+    ) -> None:
+        ack()
+        segment_id = _segment_id(services, body)
+        if segment_id is None:
+            respond(**ephemeral(TAMPERED), replace_original=False)
+            return
+        channel = (body.get("channel") or {}).get("id")
+        services.background.submit(
+            _share,
+            Workspace.from_context(context),
+            _user_id(body),
+            segment_id,
+            channel,
+            body.get("response_url"),
+            client,
+            respond,
+        )
+
+    def _share(
+        workspace: Workspace,
+        user_id: str,
+        segment_id: str,
+        channel: str | None,
+        response_url: str | None,
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        try:
+            key = find_key(services.keys, workspace)
+            if key is None or not channel:
+                respond(**ephemeral(NOT_CONNECTED), replace_original=False)
+                return
+            segment = services.bunce.for_key(key.key).get_segment(segment_id)
+            delivery = share(
+                client,
+                workspace,
+                user_id,
+                segment,
+                key.environment,
+                channel,
+                response_url,
+                services,
+            )
+        except BunceError:
+            respond(**ephemeral(BUNCE_DOWN), replace_original=False)
+            return
+        text = (
+            f"Shared *{fit(segment.name, 500)}* in <#{channel}>."
+            if delivery.posted
+            else f"I couldn't post in <#{channel}>: invite me with `/invite @bunce`."
+        )
+        respond(**ephemeral(text), replace_original=False)
+
+    def handle_edit(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        segment_id = _segment_id(services, body)
+        if segment_id is None:
+            _open(client, body, build_refusal_view(TAMPERED))
+            return
+        if not may_edit(client, workspace, user_id, segment_id, services):
+            _open(client, body, build_refusal_view(NOT_EDITOR))
+            return
+        # Open at once (the trigger lives 3 s), then fill it once Bunce has answered.
+        view_id = _open(client, body, build_loading_modal("Edit segment"))
+        if view_id:
+            services.background.submit(_fill_edit, workspace, segment_id, view_id, client)
+
+    def _fill_edit(workspace: Workspace, segment_id: str, view_id: str, client: WebClient) -> None:
+        try:
+            key = find_key(services.keys, workspace)
+            if key is None:
+                raise StoreError("not connected")
+            segment = services.bunce.for_key(key.key).get_segment(segment_id)
+        except (BunceError, StoreError):
+            _update(client, view_id, build_edit_result_view(f":warning: {BUNCE_DOWN}"))
+            return
+        metadata = sign_value(services.signer, {"id": segment_id})
+        description = strip_marker(segment.description) or ""
+        _update(client, view_id, build_edit_modal(segment, description, metadata))
+
+    def handle_edit_submission(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        view = body.get("view") or {}
+        data = read_value(services.signer, view.get("private_metadata"))
+        if data is None or not isinstance(data.get("id"), str):
+            ack(response_action="errors", errors={ids.NAME: TAMPERED})
+            return
+        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        if not may_edit(client, workspace, user_id, data["id"], services):
+            ack(response_action="update", view=build_refusal_view(NOT_EDITOR))
+            return
+        values = (view.get("state") or {}).get("values") or {}
+        form = SegmentForm(
+            _text(values, ids.NAME), _text(values, ids.DESCRIPTION), False, "unused"
+        ).normalised()
+        errors = validate(form)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack(response_action="update", view=build_loading_modal("Edit segment", "Saving…"))
+        services.background.submit(
+            _save, workspace, user_id, data["id"], form, view.get("id"), client
+        )
+
+    def _save(
+        workspace: Workspace,
+        user_id: str,
+        segment_id: str,
+        form: SegmentForm,
+        view_id: str,
+        client: WebClient,
+    ) -> None:
+        try:
+            key = find_key(services.keys, workspace)
+            if key is None:
+                raise StoreError("not connected")
+            segment = edit(services.bunce.for_key(key.key), segment_id, form.name, form.description)
+            updated = refresh_cards(client, workspace, segment, user_id, key.environment, services)
+        except BunceError as error:
+            detail = f" Bunce said: _{fit(error.message, 300)}_." if error.message else ""
+            _update(
+                client,
+                view_id,
+                build_edit_result_view(f":warning: Not saved.{detail} {BUNCE_DOWN}"),
+            )
+            return
+        except StoreError:
+            _update(client, view_id, build_edit_result_view(f":warning: {STORE_UNAVAILABLE}"))
+            return
+        cards = f" {updated} card{'s' if updated != 1 else ''} updated." if updated else ""
+        text = f":white_check_mark: Saved *{fit(segment.name, 500)}*.{cards}"
+        _update(client, view_id, build_edit_result_view(text))
+
+    def handle_create_shortcut(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        workspace = Workspace.from_context(context)
+        try:
+            info = find_key_info(services.keys, workspace)
+            settings = services.workspaces.get(workspace.team_id, workspace.enterprise_id)
+        except StoreError:
+            _open(client, body, build_refusal_view(STORE_UNAVAILABLE))
+            return
+        if info is None:
+            _open(client, body, build_refusal_view(NOT_CONNECTED))
+            return
+        prefill = SegmentForm("", channel_id=settings.default_channel_id if settings else None)
+        metadata = encode_metadata(services.signer, Origin())
+        _open(client, body, build_create_modal(metadata, prefill, info.environment))
+
+    def handle_link(ack: Ack) -> None:
+        ack()  # "Open in Bunce" is a link; Slack still tells us it was clicked
+
+    app.action(ids.LIST_PREV)(handle_list_page)
+    app.action(ids.LIST_NEXT)(handle_list_page)
+    app.action(ids.SHARE_ACTION)(handle_share)
+    app.action(ids.EDIT_ACTION)(handle_edit)
+    app.action(ids.OPEN_IN_BUNCE)(handle_link)
+    app.view(ids.EDIT_VIEW)(handle_edit_submission)
+    app.shortcut(ids.CREATE_SHORTCUT)(handle_create_shortcut)
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _action_value(body: dict[str, Any]) -> object:
+    actions = body.get("actions") or [{}]
+    return actions[0].get("value") if isinstance(actions[0], dict) else None
+
+
+def _segment_id(services: Services, body: dict[str, Any]) -> str | None:
+    data = read_value(services.signer, _action_value(body))
+    segment_id = data.get("id") if data else None
+    return segment_id if isinstance(segment_id, str) and segment_id else None
+
+
+def _text(values: dict[str, Any], block_id: str) -> str:
+    value = ((values.get(block_id) or {}).get(block_id) or {}).get("value")
+    return value if isinstance(value, str) else ""
+
+
+def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> str | None:
+    try:
+        return client.views_open(trigger_id=body.get("trigger_id"), view=view)["view"]["id"]
+    except SlackApiError as error:
+        logger.info("views.open failed error=%s", error.response.get("error"))
+        return None
+
+
+def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as error:
+        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))

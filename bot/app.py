@@ -11,7 +11,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot import ids
 from bot.config import Settings
-from bot.listeners import actions, commands, events, manage, views
+from bot.listeners import actions, commands, events, manage, people, views
 from bot.services import Services
 from bot.slack_clients import configure
 from bot.store.installations import oauth_state_store
@@ -44,6 +44,7 @@ def create_app(settings: Settings, services: Services, worker: SubmissionWorker)
     actions.register(app, services)
     events.register(app, services)
     manage.register(app, services)
+    people.register(app, services, worker)
     return app
 
 

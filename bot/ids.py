@@ -12,6 +12,7 @@ BOT_SCOPES = (
     "channels:join",  # join a public channel when posting answers not_in_channel
     "users:read",  # users.info: who is an admin
     "im:write",  # conversations.open: tell the creator by DM when the modal is gone
+    "files:read",  # files.info: read a CSV attached to a message (Add people)
 )
 
 # Views

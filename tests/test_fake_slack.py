@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 from slack_bolt import App, BoltRequest
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -21,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.slack import APP_ID, FakeSlackApi
+from tests.fakes.slack import APP_ID, DEFAULT_SCOPES, FILES_SCOPES, FakeSlackApi
 
 TOKEN = "xoxb-t1"
 ALL_BUT_PUBLIC = ("commands", "chat:write", "channels:join", "users:read", "im:write")
@@ -485,6 +486,122 @@ def test_unknown_method(client):
     with pytest.raises(SlackApiError) as excinfo:
         client.api_call("bunce.nothing")
     assert slack_error(excinfo) == "unknown_method"
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+CSV = b"email\r\nann@example.com\r\n"
+
+
+@pytest.fixture
+def files_fake(fake: FakeSlackApi) -> FakeSlackApi:
+    """The fake with T1 allowed to read files."""
+    fake.add_workspace("T1", TOKEN, scopes=FILES_SCOPES)
+    return fake
+
+
+def download(url: str, token: str | None = TOKEN, **kwargs: Any) -> requests.Response:
+    """GET a file URL the way the app should: Bearer token, redirects not followed."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(url, headers=headers, timeout=5, allow_redirects=False, **kwargs)
+
+
+def test_files_scopes_add_files_read_to_the_defaults():
+    assert set(FILES_SCOPES) - set(DEFAULT_SCOPES) == {"files:read"}
+    assert "files:read" not in DEFAULT_SCOPES
+
+
+def test_files_info_describes_an_uploaded_file(files_fake, client):
+    added = files_fake.add_file("F1", CSV, name="vip list.csv")
+    file = client.files_info(file="F1")["file"]
+    assert file == added
+    assert (file["id"], file["name"], file["filetype"], file["mimetype"], file["size"]) == (
+        "F1",
+        "vip list.csv",
+        "csv",
+        "text/csv",
+        len(CSV),
+    )
+    root = files_fake.root_url
+    assert file["url_private_download"] == f"{root}/files-pri/T0001-F1/download/vip%20list.csv"
+    assert file["url_private"] == f"{root}/files-pri/T0001-F1/vip%20list.csv"
+    assert files_fake.calls("files.info")[0].args == {"file": "F1"}
+
+
+def test_files_info_needs_files_read(fake, client):
+    fake.add_file("F1", CSV)
+    with pytest.raises(SlackApiError) as excinfo:
+        client.files_info(file="F1")
+    assert slack_error(excinfo) == "missing_scope"
+    assert excinfo.value.response["needed"] == "files:read"
+
+
+def test_files_info_unknown_or_other_workspaces_file_is_file_not_found(files_fake, client):
+    files_fake.add_file("F2", CSV, team_id="T9")
+    for file_id in ("F404", "F2"):
+        with pytest.raises(SlackApiError) as excinfo:
+            client.files_info(file=file_id)
+        assert slack_error(excinfo) == "file_not_found"
+
+
+def test_download_with_the_bot_token_returns_the_bytes(files_fake):
+    file = files_fake.add_file("F1", CSV, team_id="T1")
+    assert file["url_private_download"].startswith(f"{files_fake.root_url}/files-pri/T1-F1/")
+    response = download(file["url_private_download"])
+    assert response.status_code == 200
+    assert response.content == CSV
+    assert response.headers["Content-Type"] == "text/csv"
+    assert response.headers["Content-Length"] == str(len(CSV))
+    assert download(file["url_private"]).content == CSV
+    recorded = files_fake.wait_for_downloads(2)
+    assert [(d.file_id, d.token, d.status) for d in recorded] == [("F1", TOKEN, 200)] * 2
+    assert recorded[0].path == "/files-pri/T1-F1/download/people.csv"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(None, id="no-token"),
+        pytest.param("xoxb-unknown", id="unknown-token"),
+        pytest.param("xoxb-no-files-read", id="token-without-files-read"),
+        pytest.param("xoxb-other-team", id="other-workspaces-token"),
+    ],
+)
+def test_download_without_a_usable_token_redirects_to_sign_in(files_fake, token):
+    files_fake.add_workspace("T2", "xoxb-no-files-read")
+    files_fake.add_workspace("T3", "xoxb-other-team", scopes=FILES_SCOPES)
+    url = files_fake.add_file("F1", CSV, team_id="T1")["url_private_download"]
+    response = download(url, token)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"{files_fake.root_url}/?redir=")
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert CSV not in response.content
+    assert [(d.token, d.status) for d in files_fake.downloads("F1")] == [(token, 302)]
+
+
+def test_following_the_sign_in_redirect_gets_html_not_the_file(files_fake):
+    url = files_fake.add_file("F1", CSV)["url_private_download"]
+    files_fake.revoke_token(TOKEN)
+    response = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    assert response.status_code == 200  # what a client that follows redirects blindly sees
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert b"<html" in response.content
+    assert [d.status for d in files_fake.downloads()] == [302]
+
+
+def test_download_of_an_unknown_file_is_404(files_fake):
+    response = download(f"{files_fake.root_url}/files-pri/T1-F404/download/x.csv")
+    assert response.status_code == 404
+    assert files_fake.downloads()[0].file_id is None
+
+
+def test_fail_next_file_download(files_fake):
+    url = files_fake.add_file("F1", CSV)["url_private_download"]
+    files_fake.fail_next("file_download", status=503, error="unavailable")
+    failed = download(url)
+    assert (failed.status_code, failed.text) == (503, "unavailable")
+    assert download(url).content == CSV
+    assert [d.status for d in files_fake.downloads()] == [503, 200]
 
 
 # ---- scripted faults -----------------------------------------------------------------------

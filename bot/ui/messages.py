@@ -22,7 +22,7 @@ USAGE = (
     f"• `{ids.COMMAND} status` says whether this workspace is connected to Bunce\n"
     f"• `{ids.COMMAND} connect` / `{ids.COMMAND} disconnect` (admins) manage the Bunce key\n"
     f"• `{ids.COMMAND} help` shows this message\n"
-    "Shortcuts: *Create Bunce segment* (⚡ menu) and, on any message, *Add people to a Bunce "
+    "Shortcuts: *Create Bunce segment* (⚡ menu) and, on any message, *Add people to "
     "segment*. The app's Home tab shows recent segments."
 )
 

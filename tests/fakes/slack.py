@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 DEFAULT_SCOPES = (
     "commands",
@@ -24,6 +24,8 @@ DEFAULT_SCOPES = (
     "users:read",
     "im:write",
 )
+# Reading attached files needs files:read; not a default, so tests opt in to it.
+FILES_SCOPES = (*DEFAULT_SCOPES, "files:read")
 DEFAULT_TEAM_ID = "T0001"
 APP_ID = "A0FAKEAPP"
 RESPONSE_URL_MAX_USES = 5
@@ -44,6 +46,7 @@ _SCOPE_FOR = {
     "conversations.join": "channels:join",
     "conversations.open": "im:write",
     "users.info": "users:read",
+    "files.info": "files:read",
 }
 _VIEW_DEFAULTS: dict[str, Any] = {
     "private_metadata": "",
@@ -57,6 +60,8 @@ _VIEW_DEFAULTS: dict[str, Any] = {
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 # hooks.slack.com answers webhook posts with a short text body ("ok", or an error word).
 _TEXT = {"Content-Type": "text/html; charset=utf-8"}
+# What Slack answers a file download without a usable token: a redirect to its sign-in page.
+_SIGN_IN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
 
 Clock = Callable[[], float]
 Answer = tuple[int, dict[str, str], bytes]
@@ -88,6 +93,18 @@ class ResponsePost:
     at: float
     status: int
     answer: str
+
+
+@dataclass(frozen=True)
+class FileDownload:
+    """One GET of a file's url_private(_download), with the fake's answer status."""
+
+    file_id: str | None
+    path: str
+    token: str | None
+    headers: dict[str, str]
+    at: float
+    status: int
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,13 @@ class User:
     is_owner: bool
     is_primary_owner: bool
     tz: str
+
+
+@dataclass(frozen=True)
+class _File:
+    team_id: str | None
+    content: bytes
+    info: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -346,6 +370,9 @@ class FakeSlackApi:
         self._refresh_tokens: dict[str, _Grant] = {}
         self._channels: dict[str, Channel] = {}
         self._users: dict[str, User] = {}
+        self._files: dict[str, _File] = {}
+        self._file_paths: dict[str, str] = {}  # url path -> file id
+        self._downloads: list[FileDownload] = []
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._ephemerals: dict[str, list[dict[str, Any]]] = {}
         self._triggers: dict[str, _Trigger] = {}
@@ -369,6 +396,7 @@ class FakeSlackApi:
             "conversations.join": self._conversations_join,
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
+            "files.info": self._files_info,
         }
         # Methods authenticated by the app's client credentials rather than a token.
         self._client_methods: dict[str, Callable[[dict[str, str], dict[str, Any]], dict[str, Any]]]
@@ -576,6 +604,46 @@ class FakeSlackApi:
             self._users[user_id] = user
         return user
 
+    def add_file(
+        self,
+        file_id: str,
+        content: bytes,
+        *,
+        name: str = "people.csv",
+        filetype: str = "csv",
+        mimetype: str = "text/csv",
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Upload a file; returns Slack's file object, its URLs on the fake (started first).
+
+        team_id None makes it visible from every workspace.
+        """
+        base = f"/files-pri/{team_id or DEFAULT_TEAM_ID}-{file_id}"
+        private, download = f"{base}/{quote(name)}", f"{base}/download/{quote(name)}"
+        created = int(time.time())
+        info = {
+            "id": file_id,
+            "created": created,
+            "timestamp": created,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "editable": False,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "url_private": f"{self.root_url}{private}",
+            "url_private_download": f"{self.root_url}{download}",
+        }
+        with self._lock:
+            self._files[file_id] = _File(team_id, bytes(content), info)
+            self._file_paths |= {private: file_id, download: file_id}
+        return copy.deepcopy(info)
+
     def issue_trigger(self, ttl: float = 3.0, *, view_id: str | None = None) -> str:
         """Register a trigger_id valid for `ttl` seconds; view_id marks one fired inside a modal."""
         with self._lock:
@@ -616,7 +684,10 @@ class FakeSlackApi:
         times: int = 1,
         delay: float = 0.0,
     ) -> None:
-        """Script the next `times` calls of `method` ("response_url" for webhooks) to misbehave.
+        """Script the next `times` calls of `method` to misbehave.
+
+        `method` is a Web API method, "response_url" for webhooks or "file_download" for GETs
+        of a file's URLs (the fault's error becomes the text body).
 
         With error None and status 200 the real answer is sent, only after `delay`.
         """
@@ -661,6 +732,18 @@ class FakeSlackApi:
             f"expected {count} response_url posts within {timeout}s; received: {seen}"
         )
 
+    def downloads(self, file_id: str | None = None) -> list[FileDownload]:
+        """Recorded file downloads (served or not), optionally for one file, oldest first."""
+        with self._lock:
+            return [d for d in self._downloads if file_id is None or d.file_id == file_id]
+
+    def wait_for_downloads(self, count: int = 1, timeout: float = 5.0) -> list[FileDownload]:
+        """Block until `count` file downloads arrived, or fail listing what did."""
+        if self._wait(lambda: len(self.downloads()) >= count, timeout):
+            return self.downloads()
+        seen = [(d.path, d.status) for d in self.downloads()]
+        raise AssertionError(f"expected {count} file downloads within {timeout}s; got: {seen}")
+
     def messages(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages the bot posted (and updated) in a channel, oldest first."""
         with self._lock:
@@ -689,6 +772,10 @@ class FakeSlackApi:
             return self._api(verb, parts.path[len("/api/") :], parts.query, headers, raw)
         if parts.path.startswith("/response/") and verb == "POST":
             return self._webhook(parts.path[len("/response/") :], headers, raw)
+        if parts.path.startswith("/files-pri/") and verb == "GET":
+            return self._download(parts.path, headers)
+        if parts.path == "/" and verb == "GET":
+            return 200, _TEXT, _SIGN_IN_PAGE  # where an unauthorised download is sent
         return 404, _TEXT, b"not_found"
 
     def _take_fault(self, name: str) -> _Fault | None:
@@ -807,6 +894,42 @@ class FakeSlackApi:
             return 400, "no_text"
         url.uses += 1
         return 200, "ok"
+
+    def _download(self, path: str, headers: dict[str, str]) -> Answer:
+        at, token = self.now(), _bearer(headers)
+        fault = self._take_fault("file_download")
+        with self._changed:
+            file_id = self._file_paths.get(path)
+            status, out_headers, body = self._download_answer(path, file_id, token, fault)
+            self._downloads.append(FileDownload(file_id, path, token, headers, at, status))
+            self._changed.notify_all()
+        if fault is not None and fault.delay:
+            self._stopping.wait(fault.delay)
+        return status, out_headers, body
+
+    def _download_answer(
+        self, path: str, file_id: str | None, token: str | None, fault: _Fault | None
+    ) -> Answer:
+        if fault is not None and fault.answers:
+            return fault.status, _TEXT | fault.headers, (fault.error or "").encode("utf-8")
+        stored = self._files.get(file_id or "")
+        if not self._may_read(token, stored):
+            # Slack does not answer 401: it redirects to sign-in, which then serves HTML with 200.
+            return 302, _TEXT | {"Location": f"{self.root_url}/?redir={quote(path)}"}, _SIGN_IN_PAGE
+        if stored is None:
+            return 404, _TEXT, b"not_found"
+        disposition = f"attachment; filename*=UTF-8''{quote(stored.info['name'])}"
+        out = {"Content-Type": stored.info["mimetype"], "Content-Disposition": disposition}
+        return 200, out, stored.content
+
+    def _may_read(self, token: str | None, stored: _File | None) -> bool:
+        """A live token with files:read, of the file's workspace (when the file is known)."""
+        try:
+            ws = self._authenticate(token)
+        except _Refusal:
+            return False
+        own = stored is None or stored.team_id in (None, ws.team_id)
+        return own and "files:read" in ws.scopes
 
     # ---- shared rules ----------------------------------------------------------------------
 
@@ -1114,6 +1237,13 @@ class FakeSlackApi:
         channel = self._open_im(ws, user_ids[0])
         out: dict[str, Any] = {"channel": {"id": channel.id}}
         return out | ({"no_op": True, "already_open": True} if already else {})
+
+    def _files_info(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+        stored = self._files.get(str(args.get("file") or ""))
+        if stored is None or stored.team_id not in (None, ws.team_id):
+            raise _Refusal("file_not_found")
+        info = copy.deepcopy(stored.info)
+        return {"file": info, "comments": [], "response_metadata": {"next_cursor": ""}}
 
     def _users_info(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         user = self._users.get(str(args.get("user") or ""))

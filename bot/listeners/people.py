@@ -1,0 +1,334 @@
+"""Adding people to a segment: the message shortcut, the card button, segment search, the job."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.bunce import BunceError
+from bot.people import Progress, read_attachments, run
+from bot.recipients import Recipients, merge, parse_message_text
+from bot.services import Services
+from bot.store.audit import Action
+from bot.store.db import StoreError
+from bot.store.people import PeopleJob
+from bot.ui.connect import build_refusal_view
+from bot.ui.manage import build_loading_modal, read_value, sign_value
+from bot.ui.messages import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED
+from bot.ui.metadata import Origin, encode_metadata
+from bot.ui.modals import build_create_modal
+from bot.ui.people import (
+    build_add_people_modal,
+    build_progress_view,
+    build_segment_options,
+    build_summary_message,
+    progress_text,
+    summary_text,
+)
+from bot.worker import SubmissionWorker
+from bot.workspace import Workspace, find_key, find_key_info
+
+logger = logging.getLogger(__name__)
+
+CHOOSE_SEGMENT = "Choose a segment (or create one with “New segment…”, then choose it)."
+NOBODY = "No email addresses or customer ids found: paste some, one per line."
+
+
+def register(app: App, services: Services, worker: SubmissionWorker) -> None:
+    def handle_message_shortcut(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        workspace = Workspace.from_context(context)
+        if not _connected(services, workspace):
+            _open(client, body, build_refusal_view(NOT_CONNECTED))
+            return
+        # Open at once (the trigger lives 3 s); attachments are read afterwards.
+        view_id = _open(client, body, build_loading_modal("Add people", "Reading the message…"))
+        if view_id:
+            services.background.submit(_prepare, workspace, body, client, view_id)
+
+    def _prepare(workspace: Workspace, body: dict[str, Any], client: WebClient, view_id: str):  # type: ignore[no-untyped-def]
+        message = body.get("message") or {}
+        found, notes = read_attachments(client, message.get("files"))
+        people = merge(parse_message_text(str(message.get("text") or "")), found)
+        channel = (body.get("channel") or {}).get("id")
+        thread = message.get("thread_ts") or message.get("ts")
+        try:
+            job = _record(workspace, _user_id(body), channel, thread, people)
+        except StoreError:
+            _update(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
+            return
+        metadata = sign_value(services.signer, {"job": job.id})
+        view = build_add_people_modal(
+            metadata,
+            count=people.count,
+            ignored=list(people.ignored),
+            ignored_count=people.ignored_count,
+            notes=notes,
+        )
+        _update(client, view_id, view)
+
+    def _record(
+        workspace: Workspace,
+        user_id: str,
+        channel: str | None,
+        thread: str | None,
+        people: Recipients,
+    ) -> PeopleJob:
+        return services.people.create(
+            team_id=workspace.team_id,
+            enterprise_id=workspace.enterprise_id,
+            user_id=user_id,
+            channel_id=channel,
+            thread_ts=thread,
+            people=people.identifiers(),
+            ignored=list(people.ignored),
+            ignored_count=people.ignored_count,
+        )
+
+    def handle_card_button(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        data = read_value(services.signer, _action_value(body))
+        if data is None or not isinstance(data.get("id"), str):
+            _open(client, body, build_refusal_view(TAMPERED))
+            return
+        message = body.get("message") or {}
+        name = _card_name(message) or "This segment"
+        metadata = sign_value(
+            services.signer,
+            {"channel": (body.get("channel") or {}).get("id"), "thread": message.get("ts")},
+        )
+        view = build_add_people_modal(
+            metadata,
+            count=0,
+            ignored=[],
+            ignored_count=0,
+            notes=[],
+            segment=(data["id"], name),
+            paste=True,
+        )
+        _open(client, body, view)
+
+    def handle_segment_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """Search the workspace's segments while the person types (Slack allows 3 s)."""
+        workspace = Workspace.from_context(context)
+        query = str(body.get("value") or "").lower()
+        try:
+            key = find_key(services.keys, workspace)
+            listing = services.bunce_quick.for_key(key.key).list_segments(1, 100) if key else None
+        except (BunceError, StoreError):
+            listing = None
+        segments = [
+            (s.id, s.name) for s in (listing.segments if listing else []) if query in s.name.lower()
+        ]
+        ack(options=build_segment_options(segments))
+
+    def handle_segment_chosen(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        actions = body.get("actions") or [{}]
+        chosen = (actions[0].get("selected_option") or {}).get("value") if actions else None
+        if chosen != ids.NEW_SEGMENT_OPTION:
+            return
+        workspace = Workspace.from_context(context)
+        info = find_key_info(services.keys, workspace)
+        metadata = encode_metadata(services.signer, Origin())
+        try:
+            client.views_push(
+                trigger_id=body.get("trigger_id"),
+                view=build_create_modal(metadata, environment=info.environment if info else None),
+            )
+        except SlackApiError as error:
+            logger.info("views.push failed error=%s", error.response.get("error"))
+
+    def handle_submission(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        view = body.get("view") or {}
+        data = read_value(services.signer, view.get("private_metadata"))
+        if data is None:
+            ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: TAMPERED})
+            return
+        values = (view.get("state") or {}).get("values") or {}
+        option = ((values.get(ids.ADD_PEOPLE_SEGMENT) or {}).get(ids.ADD_PEOPLE_SEGMENT) or {}).get(
+            "selected_option"
+        ) or {}
+        segment_id = option.get("value")
+        if not isinstance(segment_id, str) or segment_id == ids.NEW_SEGMENT_OPTION:
+            ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: CHOOSE_SEGMENT})
+            return
+        segment_name = str((option.get("text") or {}).get("text") or segment_id)
+        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        try:
+            job = _job_for(data, values, workspace, user_id)
+            if job is None:
+                ack(response_action="errors", errors={ids.ADD_PEOPLE_PASTE: NOBODY})
+                return
+            services.people.update(job.id, segment_id=segment_id, segment_name=segment_name)
+        except StoreError:
+            ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: STORE_UNAVAILABLE})
+            return
+        ack(
+            response_action="update",
+            view=build_progress_view(progress_text(0, len(job.people), segment_name)),
+        )
+        services.background.submit(_run_job, job.id, workspace, client, view.get("id"))
+
+    def _job_for(
+        data: dict[str, Any], values: dict[str, Any], workspace: Workspace, user_id: str
+    ) -> PeopleJob | None:
+        if isinstance(data.get("job"), str):
+            return services.people.get(data["job"])
+        typed = ((values.get(ids.ADD_PEOPLE_PASTE) or {}).get(ids.ADD_PEOPLE_PASTE) or {}).get(
+            "value"
+        )
+        people = parse_message_text(typed if isinstance(typed, str) else "")
+        if people.count == 0:
+            return None
+        return _record(workspace, user_id, data.get("channel"), data.get("thread"), people)
+
+    def _run_job(job_id: str, workspace: Workspace, client: WebClient, view_id: str | None) -> None:
+        job = services.people.get(job_id)
+        key = find_key(services.keys, workspace)
+        if job is None or key is None:
+            return
+        name = job.segment_name or job.segment_id or ""
+        status_ts = job.status_ts or _post_status(
+            client, job, progress_text(0, len(job.people), name)
+        )
+        if status_ts and status_ts != job.status_ts:
+            services.people.update(job.id, status_ts=status_ts)
+
+        def report(progress: Progress) -> None:
+            text = progress_text(progress.added, progress.total, name)
+            _edit_status(client, job, status_ts, build_summary_message(text, None))
+            if view_id:
+                _update(client, view_id, build_progress_view(text))
+
+        try:
+            progress = run(
+                job,
+                services.bunce.for_key(key.key),
+                save=lambda done: services.people.update(job.id, batches_done=done),
+                report=report,
+                sleep=worker.sleep,
+                policy=worker.policy,
+            )
+        except BunceError:
+            progress = Progress(0, len(job.people), "Bunce was unavailable")
+        text = summary_text(
+            progress.added, progress.total, job.ignored_count, name, progress.problem
+        )
+        retry = None if progress.finished else sign_value(services.signer, {"job": job.id})
+        summary = build_summary_message(text, retry)
+        if not _edit_status(client, job, status_ts, summary) and view_id is None:
+            logger.warning("people summary not delivered job=%s", job.id)
+        if view_id:
+            _update(client, view_id, build_progress_view(text))
+        services.audit.record(
+            Action.PEOPLE_ADDED,
+            team_id=workspace.team_id,
+            enterprise_id=workspace.enterprise_id,
+            user_id=job.user_id,
+            channel_id=job.channel_id,
+            segment_id=job.segment_id,
+            segment_name=job.segment_name,
+            detail=f"{progress.added} of {progress.total} added",
+        )
+
+    def handle_retry(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        data = read_value(services.signer, _action_value(body))
+        if data is None or not isinstance(data.get("job"), str):
+            return
+        services.background.submit(
+            _run_job, data["job"], Workspace.from_context(context), client, None
+        )
+
+    app.message_shortcut(ids.ADD_PEOPLE_SHORTCUT)(handle_message_shortcut)
+    app.action(ids.ADD_PEOPLE_ACTION)(handle_card_button)
+    app.options(ids.ADD_PEOPLE_SEGMENT)(handle_segment_options)
+    app.action(ids.ADD_PEOPLE_SEGMENT)(handle_segment_chosen)
+    app.view(ids.ADD_PEOPLE_VIEW)(handle_submission)
+    app.action(ids.ADD_PEOPLE_RETRY)(handle_retry)
+
+
+def _connected(services: Services, workspace: Workspace) -> bool:
+    try:
+        return find_key_info(services.keys, workspace) is not None
+    except StoreError:
+        return False
+
+
+def _post_status(client: WebClient, job: PeopleJob, text: str) -> str | None:
+    """The thread message that shows progress and, at the end, the summary."""
+    if not job.channel_id:
+        return None
+    try:
+        response = client.chat_postMessage(
+            channel=job.channel_id,
+            thread_ts=job.thread_ts,
+            text=text,
+            blocks=build_summary_message(text, None)["blocks"],
+        )
+    except SlackApiError as error:
+        logger.info("status not posted error=%s", error.response.get("error"))
+        return None
+    return response.get("ts")
+
+
+def _edit_status(
+    client: WebClient, job: PeopleJob, ts: str | None, message: dict[str, Any]
+) -> bool:
+    if not ts or not job.channel_id:
+        return False
+    try:
+        client.chat_update(
+            channel=job.channel_id, ts=ts, text=message["text"], blocks=message["blocks"]
+        )
+    except SlackApiError as error:
+        logger.info("status not updated error=%s", error.response.get("error"))
+        return False
+    return True
+
+
+def _card_name(message: dict[str, Any]) -> str | None:
+    for block in message.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "header":
+            return str((block.get("text") or {}).get("text") or "") or None
+    return None
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _action_value(body: dict[str, Any]) -> object:
+    actions = body.get("actions") or [{}]
+    return actions[0].get("value") if isinstance(actions[0], dict) else None
+
+
+def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> str | None:
+    try:
+        return client.views_open(trigger_id=body.get("trigger_id"), view=view)["view"]["id"]
+    except SlackApiError as error:
+        logger.info("views.open failed error=%s", error.response.get("error"))
+        return None
+
+
+def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as error:
+        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))

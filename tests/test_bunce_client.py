@@ -750,6 +750,16 @@ def test_add_customers_sends_identifiers_only(bunce: FakeBunceApi, client: Bunce
     assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com", "8998223462384236"}
 
 
+def test_add_customers_sends_identifiers_trimmed(bunce: FakeBunceApi, client: BunceClient) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+
+    client.add_customers(stored["id"], [{"email": " ada@example.com "}, {"customer_id": "c1\n"}])
+
+    assert bunce.requests[0].json == {
+        "customers": [{"email": "ada@example.com"}, {"customer_id": "c1"}]
+    }
+
+
 def test_add_customers_again_is_harmless(bunce: FakeBunceApi, client: BunceClient) -> None:
     stored = bunce.add_segment(LIVE_KEY, "Members")
     batch = [{"email": "ada@example.com"}, {"email": "grace@example.com"}]

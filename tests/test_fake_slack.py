@@ -559,18 +559,18 @@ def test_download_with_the_bot_token_returns_the_bytes(files_fake):
 
 
 @pytest.mark.parametrize(
-    "token",
+    ("token", "file_team"),
     [
-        pytest.param(None, id="no-token"),
-        pytest.param("xoxb-unknown", id="unknown-token"),
-        pytest.param("xoxb-no-files-read", id="token-without-files-read"),
-        pytest.param("xoxb-other-team", id="other-workspaces-token"),
+        pytest.param(None, "T1", id="no-token"),
+        pytest.param("xoxb-unknown", "T1", id="unknown-token"),
+        pytest.param("xoxb-t2", "T2", id="token-without-files-read"),
+        pytest.param("xoxb-t3", "T1", id="other-workspaces-token"),
     ],
 )
-def test_download_without_a_usable_token_redirects_to_sign_in(files_fake, token):
-    files_fake.add_workspace("T2", "xoxb-no-files-read")
-    files_fake.add_workspace("T3", "xoxb-other-team", scopes=FILES_SCOPES)
-    url = files_fake.add_file("F1", CSV, team_id="T1")["url_private_download"]
+def test_download_without_a_usable_token_redirects_to_sign_in(files_fake, token, file_team):
+    files_fake.add_workspace("T2", "xoxb-t2")
+    files_fake.add_workspace("T3", "xoxb-t3", scopes=FILES_SCOPES)
+    url = files_fake.add_file("F1", CSV, team_id=file_team)["url_private_download"]
     response = download(url, token)
     assert response.status_code == 302
     assert response.headers["Location"].startswith(f"{files_fake.root_url}/?redir=")

@@ -103,7 +103,8 @@ def test_escaped_angle_brackets_and_ampersands_are_read_as_typed() -> None:
 def test_mentions_channels_specials_and_links_are_not_recipients() -> None:
     text = (
         "<@U123> <@U456|bob> <#C123|general> <!here> <!subteam^S1|@team> "
-        "<https://example.com|alice@example.com> <http://bob@example.com> @channel"
+        "<https://example.com|alice@example.com> <http://bob@example.com> @channel "
+        "<#C1 carol@example.com> <!subteam^S1 dan@example.com>"
     )
     assert parse_message_text(text) == Recipients()
 
@@ -231,9 +232,11 @@ def test_quoted_fields_with_delimiters_and_newlines() -> None:
 
 
 def test_utf8_bom_is_not_part_of_the_header() -> None:
-    data = codecs.BOM_UTF8 + "email,name\nann@example.com,Zoë\nnobody,Ñandú\n".encode()
+    data = (
+        codecs.BOM_UTF8 + "email,manager\nann@example.com,boss@example.com\nnobody,Ñandú\n".encode()
+    )
     result = parse_csv(data)
-    assert result.emails == ("ann@example.com",)
+    assert result.emails == ("ann@example.com",)  # only the email column, so the header was seen
     assert result.ignored == ("nobody",)
 
 

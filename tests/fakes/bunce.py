@@ -385,7 +385,7 @@ class FakeBunceApi:
     def _on_segment(
         self, key: str, request: RecordedRequest, route: str, segment_id: str
     ) -> _Reply:
-        if False:
+        if not _UUID.fullmatch(segment_id):
             return self._reply(422, self._envelope(False, "ID param is not valid UUID"))
         segment = next((s for s in self._accounts[key] if s["id"] == segment_id), None)
         if segment is None:

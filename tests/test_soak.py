@@ -54,12 +54,16 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi) -> None:
     ):
         h.store_key()
         lock = threading.Lock()
+        refused: list[str] = []
 
         def one(i: int) -> None:
             with lock:
                 inject(h, rng)
             view = h.open_modal()
-            assert h.send_submission(view, state_for(f"Soak {i}")).status_code == 200
+            response = h.send_submission(view, state_for(f"Soak {i}"))
+            assert response.status_code == 200
+            if "segment_progress" not in response.text:
+                refused.append(response.text)
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(one, range(SUBMISSIONS)))
@@ -73,7 +77,11 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi) -> None:
 
         rows = _rows(h)
         segments = bunce.segments(LIVE_KEY)
-        assert len(rows) == SUBMISSIONS
+        # A submission the database couldn't record under load is refused at once with "nothing
+        # was created, try again": also a kept promise, and rare (it needs > 2.5 s of lock wait).
+        assert all("nothing was created" in text for text in refused)
+        assert len(rows) + len(refused) == SUBMISSIONS
+        assert len(refused) <= SUBMISSIONS // 20
         for row in rows:
             found = [s for s in segments if f"#{row['marker']}" in (s["description"] or "")]
             assert row["user_told"], row

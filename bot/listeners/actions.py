@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.connection import check_connection, disconnect
 from bot.home import publish_home
+from bot.listeners import payload
 from bot.services import Services
 from bot.store.audit import Action
 from bot.store.db import StoreError
@@ -35,7 +36,7 @@ def register(app: App, services: Services) -> None:
         decoded = decode_metadata(services.signer, view.get("private_metadata"))
         if decoded is None:
             logger.warning("refused retry: private_metadata failed its signature check")
-            _show_modal(client, body, build_refusal_view(TAMPERED))
+            payload.open_view(client, body, build_refusal_view(TAMPERED))
             return
         origin, form = decoded
         modal = build_create_modal(encode_metadata(services.signer, origin), form)
@@ -48,7 +49,7 @@ def register(app: App, services: Services) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         ack()
-        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         services.background.submit(_test_then_publish, client, workspace, user_id, services)
 
     def admin_only(handler: Handler) -> Callable[..., None]:
@@ -58,16 +59,16 @@ def register(app: App, services: Services) -> None:
             ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
         ) -> None:
             ack()
-            workspace, user_id = Workspace.from_context(context), _user_id(body)
+            workspace, user_id = Workspace.from_context(context), payload.user_id(body)
             if not services.admins.is_admin(client, workspace, user_id):
                 logger.warning("refused admin action %s user=%s", workspace.log_fields(), user_id)
-                _show_modal(client, body, build_refusal_view())
+                payload.open_view(client, body, build_refusal_view())
                 return
             try:
                 changed = handler(body, client, workspace, user_id)
             except StoreError:
                 logger.exception("home action failed %s", workspace.log_fields())
-                _show_modal(client, body, build_refusal_view(STORE_UNAVAILABLE))
+                payload.open_view(client, body, build_refusal_view(STORE_UNAVAILABLE))
                 return
             if changed:
                 publish_home(client, workspace, user_id, services)
@@ -75,7 +76,7 @@ def register(app: App, services: Services) -> None:
         return listener
 
     def open_connect(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
-        _show_modal(client, body, build_connect_modal(find_key_info(services.keys, ws)))
+        payload.open_view(client, body, build_connect_modal(find_key_info(services.keys, ws)))
         return False  # the connect submission redraws the tab
 
     def remove_key(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
@@ -112,17 +113,6 @@ def register(app: App, services: Services) -> None:
     app.action(ids.HOME_DISCONNECT)(admin_only(remove_key))
     app.action(ids.HOME_DEFAULT_CHANNEL)(admin_only(set_default))
     app.action(ids.HOME_CLEAR_DEFAULT)(admin_only(clear_default))
-
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
-
-
-def _show_modal(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
-    try:
-        client.views_open(trigger_id=body.get("trigger_id"), view=view)
-    except SlackApiError as error:
-        logger.info("views.open failed error=%s", error.response.get("error"))
 
 
 def _test_then_publish(

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.bunce import BunceError
 from bot.catalog import edit, load_segments, may_edit, refresh_cards, share
 from bot.creation import strip_marker
+from bot.listeners import payload
 from bot.segments import SegmentForm, validate
 from bot.services import Services
 from bot.store.db import StoreError
@@ -71,12 +71,12 @@ def register(app: App, services: Services) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, respond: Respond
     ) -> None:
         ack()
-        data = read_value(services.signer, _action_value(body))
+        data = read_value(services.signer, payload.action_value(body))
         if data is None or not isinstance(data.get("p"), int):
             respond(**ephemeral(TAMPERED), replace_original=False)
             return
         workspace = Workspace.from_context(context)
-        user_id = _user_id(body)
+        user_id = payload.user_id(body)
         words = str(data.get("q") or "")
         services.background.submit(
             send_list, services, client, workspace, user_id, words, data["p"], respond
@@ -94,7 +94,7 @@ def register(app: App, services: Services) -> None:
         services.background.submit(
             _share,
             Workspace.from_context(context),
-            _user_id(body),
+            payload.user_id(body),
             segment_id,
             channel,
             body.get("response_url"),
@@ -141,16 +141,16 @@ def register(app: App, services: Services) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         ack()
-        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         segment_id = _segment_id(services, body)
         if segment_id is None:
-            _open(client, body, build_refusal_view(TAMPERED))
+            payload.open_view(client, body, build_refusal_view(TAMPERED))
             return
         if not may_edit(client, workspace, user_id, segment_id, services):
-            _open(client, body, build_refusal_view(NOT_EDITOR))
+            payload.open_view(client, body, build_refusal_view(NOT_EDITOR))
             return
         # Open at once (the trigger lives 3 s), then fill it once Bunce has answered.
-        view_id = _open(client, body, build_loading_modal("Edit segment"))
+        view_id = payload.open_view(client, body, build_loading_modal("Edit segment"))
         if view_id:
             services.background.submit(_fill_edit, workspace, segment_id, view_id, client)
 
@@ -161,11 +161,11 @@ def register(app: App, services: Services) -> None:
                 raise StoreError("not connected")
             segment = services.bunce.for_key(key.key).get_segment(segment_id)
         except (BunceError, StoreError):
-            _update(client, view_id, build_edit_result_view(f":warning: {BUNCE_DOWN}"))
+            payload.update_view(client, view_id, build_edit_result_view(f":warning: {BUNCE_DOWN}"))
             return
         metadata = sign_value(services.signer, {"id": segment_id})
         description = strip_marker(segment.description) or ""
-        _update(client, view_id, build_edit_modal(segment, description, metadata))
+        payload.update_view(client, view_id, build_edit_modal(segment, description, metadata))
 
     def handle_edit_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
@@ -175,7 +175,7 @@ def register(app: App, services: Services) -> None:
         if data is None or not isinstance(data.get("id"), str):
             ack(response_action="errors", errors={ids.NAME: TAMPERED})
             return
-        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         if not may_edit(client, workspace, user_id, data["id"], services):
             ack(response_action="update", view=build_refusal_view(NOT_EDITOR))
             return
@@ -208,18 +208,20 @@ def register(app: App, services: Services) -> None:
             updated = refresh_cards(client, workspace, segment, user_id, key.environment, services)
         except BunceError as error:
             detail = f" Bunce said: _{fit(error.message, 300)}_." if error.message else ""
-            _update(
+            payload.update_view(
                 client,
                 view_id,
                 build_edit_result_view(f":warning: Not saved.{detail} {BUNCE_DOWN}"),
             )
             return
         except StoreError:
-            _update(client, view_id, build_edit_result_view(f":warning: {STORE_UNAVAILABLE}"))
+            payload.update_view(
+                client, view_id, build_edit_result_view(f":warning: {STORE_UNAVAILABLE}")
+            )
             return
         cards = f" {updated} card{'s' if updated != 1 else ''} updated." if updated else ""
         text = f":white_check_mark: Saved *{fit(segment.name, 500)}*.{cards}"
-        _update(client, view_id, build_edit_result_view(text))
+        payload.update_view(client, view_id, build_edit_result_view(text))
 
     def handle_create_shortcut(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
@@ -230,14 +232,14 @@ def register(app: App, services: Services) -> None:
             info = find_key_info(services.keys, workspace)
             settings = services.workspaces.get(workspace.team_id, workspace.enterprise_id)
         except StoreError:
-            _open(client, body, build_refusal_view(STORE_UNAVAILABLE))
+            payload.open_view(client, body, build_refusal_view(STORE_UNAVAILABLE))
             return
         if info is None:
-            _open(client, body, build_refusal_view(NOT_CONNECTED))
+            payload.open_view(client, body, build_refusal_view(NOT_CONNECTED))
             return
         prefill = SegmentForm("", channel_id=settings.default_channel_id if settings else None)
         metadata = encode_metadata(services.signer, Origin())
-        _open(client, body, build_create_modal(metadata, prefill, info.environment))
+        payload.open_view(client, body, build_create_modal(metadata, prefill, info.environment))
 
     def handle_link(ack: Ack) -> None:
         ack()  # "Open in Bunce" is a link; Slack still tells us it was clicked
@@ -251,17 +253,8 @@ def register(app: App, services: Services) -> None:
     app.shortcut(ids.CREATE_SHORTCUT)(handle_create_shortcut)
 
 
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
-
-
-def _action_value(body: dict[str, Any]) -> object:
-    actions = body.get("actions") or [{}]
-    return actions[0].get("value") if isinstance(actions[0], dict) else None
-
-
 def _segment_id(services: Services, body: dict[str, Any]) -> str | None:
-    data = read_value(services.signer, _action_value(body))
+    data = read_value(services.signer, payload.action_value(body))
     segment_id = data.get("id") if data else None
     return segment_id if isinstance(segment_id, str) and segment_id else None
 
@@ -269,18 +262,3 @@ def _segment_id(services: Services, body: dict[str, Any]) -> str | None:
 def _text(values: dict[str, Any], block_id: str) -> str:
     value = ((values.get(block_id) or {}).get(block_id) or {}).get("value")
     return value if isinstance(value, str) else ""
-
-
-def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> str | None:
-    try:
-        return client.views_open(trigger_id=body.get("trigger_id"), view=view)["view"]["id"]
-    except SlackApiError as error:
-        logger.info("views.open failed error=%s", error.response.get("error"))
-        return None
-
-
-def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:
-        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.bunce import BunceError
+from bot.listeners import payload
 from bot.people import Progress, read_attachments, run
 from bot.recipients import Recipients, merge, parse_message_text
 from bot.services import Services
@@ -46,10 +47,12 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         ack()
         workspace = Workspace.from_context(context)
         if not _connected(services, workspace):
-            _open(client, body, build_refusal_view(NOT_CONNECTED))
+            payload.open_view(client, body, build_refusal_view(NOT_CONNECTED))
             return
         # Open at once (the trigger lives 3 s); attachments are read afterwards.
-        view_id = _open(client, body, build_loading_modal("Add people", "Reading the message…"))
+        view_id = payload.open_view(
+            client, body, build_loading_modal("Add people", "Reading the message…")
+        )
         if view_id:
             services.background.submit(_prepare, workspace, body, client, view_id)
 
@@ -60,9 +63,9 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         channel = (body.get("channel") or {}).get("id")
         thread = message.get("thread_ts") or message.get("ts")
         try:
-            job = _record(workspace, _user_id(body), channel, thread, people)
+            job = _record(workspace, payload.user_id(body), channel, thread, people)
         except StoreError:
-            _update(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
+            payload.update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
             return
         metadata = sign_value(services.signer, {"job": job.id})
         view = build_add_people_modal(
@@ -72,7 +75,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             ignored_count=people.ignored_count,
             notes=notes,
         )
-        _update(client, view_id, view)
+        payload.update_view(client, view_id, view)
 
     def _record(
         workspace: Workspace,
@@ -96,9 +99,9 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         ack()
-        data = read_value(services.signer, _action_value(body))
+        data = read_value(services.signer, payload.action_value(body))
         if data is None or not isinstance(data.get("id"), str):
-            _open(client, body, build_refusal_view(TAMPERED))
+            payload.open_view(client, body, build_refusal_view(TAMPERED))
             return
         message = body.get("message") or {}
         name = _card_name(message) or "This segment"
@@ -115,7 +118,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             segment=(data["id"], name),
             paste=True,
         )
-        _open(client, body, view)
+        payload.open_view(client, body, view)
 
     def handle_segment_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         """Search the workspace's segments while the person types (Slack allows 3 s)."""
@@ -167,7 +170,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: CHOOSE_SEGMENT})
             return
         segment_name = str((option.get("text") or {}).get("text") or segment_id)
-        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         try:
             job = _job_for(data, values, workspace, user_id)
             if job is None:
@@ -212,7 +215,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             text = progress_text(progress.added, progress.total, name)
             _edit_status(client, job, status_ts, build_summary_message(text, None))
             if view_id:
-                _update(client, view_id, build_progress_view(text))
+                payload.update_view(client, view_id, build_progress_view(text))
 
         try:
             progress = run(
@@ -233,7 +236,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         if not _edit_status(client, job, status_ts, summary) and view_id is None:
             logger.warning("people summary not delivered job=%s", job.id)
         if view_id:
-            _update(client, view_id, build_progress_view(text))
+            payload.update_view(client, view_id, build_progress_view(text))
         services.audit.record(
             Action.PEOPLE_ADDED,
             team_id=workspace.team_id,
@@ -249,7 +252,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         ack()
-        data = read_value(services.signer, _action_value(body))
+        data = read_value(services.signer, payload.action_value(body))
         if data is None or not isinstance(data.get("job"), str):
             return
         services.background.submit(
@@ -308,27 +311,3 @@ def _card_name(message: dict[str, Any]) -> str | None:
         if isinstance(block, dict) and block.get("type") == "header":
             return str((block.get("text") or {}).get("text") or "") or None
     return None
-
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
-
-
-def _action_value(body: dict[str, Any]) -> object:
-    actions = body.get("actions") or [{}]
-    return actions[0].get("value") if isinstance(actions[0], dict) else None
-
-
-def _open(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> str | None:
-    try:
-        return client.views_open(trigger_id=body.get("trigger_id"), view=view)["view"]["id"]
-    except SlackApiError as error:
-        logger.info("views.open failed error=%s", error.response.get("error"))
-        return None
-
-
-def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:
-        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))

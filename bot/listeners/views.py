@@ -12,6 +12,7 @@ from bot import ids
 from bot.connection import connect, disconnect
 from bot.delivery import form_of, segment_from_record
 from bot.home import publish_home
+from bot.listeners import payload
 from bot.segments import input_hash, validate
 from bot.services import Services
 from bot.store.db import StoreError
@@ -63,7 +64,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             team_id=workspace.team_id,
             enterprise_id=workspace.enterprise_id,
             is_enterprise_install=workspace.is_enterprise_install,
-            user_id=_user_id(body),
+            user_id=payload.user_id(body),
             name=form.name,
             description=form.description,
             add_all_customers=form.add_all_customers,
@@ -94,7 +95,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
     def handle_connect_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         # Admin rights are checked here too: a crafted submission must change nothing.
         if not services.admins.is_admin(client, workspace, user_id):
             ack(response_action="errors", errors={ids.CONNECT_KEY: NOT_ADMIN})
@@ -117,7 +118,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
     def handle_disconnect_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        workspace, user_id = Workspace.from_context(context), _user_id(body)
+        workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         if not services.admins.is_admin(client, workspace, user_id):
             ack(response_action="update", view=build_refusal_view())
             return
@@ -133,10 +134,6 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
     app.view(ids.CREATE_VIEW)(handle_create_submission)
     app.view(ids.CONNECT_VIEW)(handle_connect_submission)
     app.view(ids.DISCONNECT_VIEW)(handle_disconnect_submission)
-
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
 
 
 def _response_url(body: dict[str, Any], channel_id: str | None) -> str | None:

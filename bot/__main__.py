@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, drop_empty_slack_variables
 
 logger = logging.getLogger("bot")
 
@@ -23,6 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dotenv import load_dotenv
 
     load_dotenv(override=False)  # the real environment wins over .env
+    drop_empty_slack_variables(os.environ)  # type: ignore[arg-type]
     try:
         settings = Settings.from_env(os.environ, serving=args.command in (None, "serve"))
     except ConfigError as error:

@@ -34,6 +34,13 @@ _GET_FERNET_KEY = (
 )
 
 
+def drop_empty_slack_variables(environ: dict[str, str]) -> None:
+    """Bolt reads SLACK_CLIENT_ID & co. from os.environ itself and treats an empty value as set
+    (switching to OAuth and ignoring the bot token); entry points remove empty ones first."""
+    for name in [n for n, v in environ.items() if n.startswith("SLACK_") and not v.strip()]:
+        del environ[name]
+
+
 class ConfigError(Exception):
     """The configuration is missing or malformed; `problems` names each one and how to fix it."""
 

@@ -55,6 +55,7 @@ def connect(workspace: Workspace, user_id: str, text: str, services: Services) -
     problem = verify_key(key, services.bunce_quick)
     if problem is not None:
         return ConnectResult(problem=problem)
+    services.lookup.forget(workspace)
     replaced = services.keys.has(workspace.team_id, workspace.enterprise_id)
     info = services.keys.put(
         workspace.team_id, key, enterprise_id=workspace.enterprise_id, set_by=user_id
@@ -88,8 +89,10 @@ def check_connection(workspace: Workspace, user_id: str, services: Services) -> 
 
 def disconnect(workspace: Workspace, user_id: str, services: Services) -> bool:
     """Delete the workspace's key (and a Grid workspace's team-only key); False if none."""
+    services.lookup.forget(workspace)
     info = services.keys.info(workspace.team_id, workspace.enterprise_id)
     deleted = services.keys.delete(workspace.team_id, workspace.enterprise_id)
+    services.lookup.forget(workspace)
     if deleted:
         services.audit.record(
             Action.KEY_DISCONNECTED,
@@ -109,6 +112,7 @@ def forget(workspace: Workspace, services: Services) -> bool:
     """
     deleted = services.keys.delete(workspace.team_id, workspace.enterprise_id)
     services.workspaces.delete(workspace.team_id, workspace.enterprise_id)
+    services.lookup.forget(workspace)
     services.cards.delete_workspace(workspace.team_id, workspace.enterprise_id)
     if services.installations is not None:
         services.installations.delete_workspace(

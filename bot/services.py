@@ -22,7 +22,7 @@ from bot.store.people import PeopleJobStore
 from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
 from bot.ui.metadata import MetadataSigner
-from bot.workspace import Workspace
+from bot.workspace import Workspace, WorkspaceLookup
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class Services:
     signer: MetadataSigner
     cards: CardStore
     people: PeopleJobStore
+    lookup: WorkspaceLookup
     segment_url_template: str | None = None
 
     def close(self) -> None:
@@ -105,12 +106,15 @@ def build_services(
         read_timeout=QUICK_TIMEOUT,
         limiter=limiter,
     )
+    keys = KeyStore(engine, cipher)
+    workspaces = WorkspaceSettingsStore(engine)
     return Services(
         engine=engine,
-        keys=KeyStore(engine, cipher),
+        keys=keys,
         submissions=SubmissionStore(engine, cipher),
         audit=AuditLog(engine),
-        workspaces=WorkspaceSettingsStore(engine),
+        workspaces=workspaces,
+        lookup=WorkspaceLookup(keys, workspaces),
         installations=installations,
         admins=AdminPolicy(settings.admin_user_ids, _installer_lookup(installations)),
         bunce=bunce,

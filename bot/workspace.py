@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.store.keys import KeyStore, WorkspaceKey, WorkspaceKeyInfo
+from bot.store.workspaces import WorkspaceSettings, WorkspaceSettingsStore
 
 
 @dataclass(frozen=True)
@@ -41,3 +45,46 @@ def find_key(keys: KeyStore, workspace: Workspace) -> WorkspaceKey | None:
     if key is None and workspace.enterprise_id and workspace.team_id:
         key = keys.get(workspace.team_id, None)
     return key
+
+
+class WorkspaceLookup:
+    """Key metadata and settings per workspace, cached briefly: every /segment reads both before
+    its ack, and they change only when an admin acts (which calls forget)."""
+
+    def __init__(
+        self,
+        keys: KeyStore,
+        settings: WorkspaceSettingsStore,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys, self._settings, self._ttl, self._clock = keys, settings, ttl, clock
+        self._cache: dict[tuple[str, Workspace], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def key_info(self, workspace: Workspace) -> WorkspaceKeyInfo | None:
+        return self._cached("key", workspace, lambda: find_key_info(self._keys, workspace))
+
+    def settings(self, workspace: Workspace) -> WorkspaceSettings | None:
+        return self._cached(
+            "settings",
+            workspace,
+            lambda: self._settings.get(workspace.team_id, workspace.enterprise_id),
+        )
+
+    def forget(self, workspace: Workspace) -> None:
+        with self._lock:
+            for kind in ("key", "settings"):
+                self._cache.pop((kind, workspace), None)
+                self._cache.pop((kind, Workspace(workspace.team_id, workspace.enterprise_id)), None)
+
+    def _cached(self, kind: str, workspace: Workspace, load: Callable[[], Any]) -> Any:
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get((kind, workspace))
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        with self._lock:
+            self._cache[(kind, workspace)] = (now + self._ttl, value)
+        return value

@@ -143,9 +143,10 @@ def build_application(environ: Mapping[str, str]) -> Application:
 def _load_from_environment() -> Application:
     from dotenv import load_dotenv
 
-    from bot.config import ConfigError
+    from bot.config import ConfigError, drop_empty_slack_variables
 
     load_dotenv(override=False)  # the real environment wins over .env
+    drop_empty_slack_variables(os.environ)  # type: ignore[arg-type]
     try:
         return build_application(os.environ)
     except ConfigError as error:

@@ -26,6 +26,7 @@ from bot.services import Services, build_services
 from bot.slack_clients import client_factory
 from bot.store.db import init_db
 from bot.worker import SubmissionWorker
+from bot.workspace import Workspace
 from bot.wsgi import Application
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
@@ -282,6 +283,7 @@ class Harness:
     def store_key(self, key: str = LIVE_KEY, team_id: str = TEAM) -> None:
         self.bunce.add_key(key)
         self.services.keys.put(team_id, key, set_by="test")
+        self.services.lookup.forget(Workspace(team_id))
 
 
 def start_harness(

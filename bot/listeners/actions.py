@@ -97,6 +97,7 @@ def register(app: App, services: Services) -> None:
         services.workspaces.set_default_channel(
             ws.team_id, channel, enterprise_id=ws.enterprise_id, user_id=user
         )
+        services.lookup.forget(ws)
         services.audit.record(
             Action.SETTINGS_CHANGED,
             team_id=ws.team_id,

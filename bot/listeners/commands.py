@@ -75,8 +75,8 @@ def register(app: App, services: Services) -> None:
         respond: Respond,
     ) -> None:
         try:
-            info = find_key_info(services.keys, workspace)
-            settings = services.workspaces.get(workspace.team_id, workspace.enterprise_id)
+            info = services.lookup.key_info(workspace)
+            settings = services.lookup.settings(workspace)
         except StoreError:
             logger.exception("key lookup failed %s", workspace.log_fields())
             ack(**ephemeral(STORE_UNAVAILABLE))

@@ -670,8 +670,20 @@ def print_report(report: dict[str, Any]) -> None:
     print("Budgets")
     for b in report["budgets"]:
         print(f"  {'PASS' if b['pass'] else 'FAIL'}  {b['budget']}: {b['value']}")
+    if any("ack p99" in b["budget"] and not b["pass"] for b in report["budgets"]):
+        print(KNOWN_ACK_CAUSE)
     print()
     print(f"Wall time {report['seconds']:.0f} s; results in {report['out']}")
+
+
+# What profiling (py-spy, wall clock and --gil) showed when the ack budget was missed; kept
+# with the report so a FAIL line comes with its explanation (README "Performance").
+KNOWN_ACK_CAUSE = """
+  Why ack p99 can exceed 100 ms here (profiled with py-spy; README "Performance"):
+  - a closed loop of 16 keeps the 2 cores saturated (load generator and fakes included), so p99
+    is mostly queueing: the bare Bolt baseline itself is close to the limit;
+  - submissions are written to the database before their ack (the exactly-once guarantee) and
+    SQLite has a single writer, shared with ~10 small writes per background submission."""
 
 
 def git_state() -> dict[str, Any]:

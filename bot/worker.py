@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import Future, wait
 from typing import Any
@@ -57,6 +58,7 @@ class SubmissionWorker:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, Future[Any]] = {}
+        self._renewed: dict[str, float] = {}  # when we last set each running lease
         self._recovery: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -102,6 +104,7 @@ class SubmissionWorker:
                 return
             future = self.services.background.submit(self._run, record, client)
             self._running[record.id] = future
+            self._renewed[record.id] = time.monotonic()  # open() or claim() just set the lease
         future.add_done_callback(lambda _: self._forget(record.id))
 
     def recover_once(self) -> int:
@@ -234,10 +237,19 @@ class SubmissionWorker:
 
     # -- leases -------------------------------------------------------------------------------
     def _hold(self, submission_id: str) -> None:
-        """Renew our lease before a step with effects; LeaseLost means another process has it."""
+        """Make sure our lease outlasts the next step (Slack and Bunce calls time out well within a
+        third of it); renewing is a database write, so a recent lease is trusted as it is.
+        LeaseLost means another process has it. Every state change re-checks the lease anyway."""
+        now = time.monotonic()
+        with self._lock:
+            fresh = now - self._renewed.get(submission_id, float("-inf")) < self.lease_seconds / 3
+        if fresh:
+            return
         self.services.submissions.renew(
             submission_id, owner=self.owner, lease_seconds=self.lease_seconds
         )
+        with self._lock:
+            self._renewed[submission_id] = now
 
     def _renew_all(self) -> None:
         with self._lock:
@@ -249,6 +261,9 @@ class SubmissionWorker:
                 )
             except StoreError:
                 logger.warning("could not renew lease of %s", submission_id)
+                continue
+            with self._lock:
+                self._renewed[submission_id] = time.monotonic()
 
     def _release(self, submission_id: str) -> None:
         try:
@@ -259,6 +274,7 @@ class SubmissionWorker:
     def _forget(self, submission_id: str) -> None:
         with self._lock:
             self._running.pop(submission_id, None)
+            self._renewed.pop(submission_id, None)
 
 
 def _workspace(record: SubmissionRecord) -> Workspace:

@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 
+from bot.store.crypto import KeyCipher
 from bot.store.db import create_engine_for, init_db
+from tests.clock import Clock
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
 from tests.harness import Harness, start_harness, stop_harness
@@ -114,3 +117,15 @@ def engine(database_url: str) -> Iterator[Engine]:
     init_db(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def cipher() -> KeyCipher:
+    """A fresh encryption key for store tests."""
+    return KeyCipher([Fernet.generate_key().decode()])
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock that moves only when a test says so."""
+    return Clock()

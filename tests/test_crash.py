@@ -64,34 +64,41 @@ class AppProcess:
             self.process.wait(timeout=30)
 
 
+def connected_world(
+    tmp_path: Path, slack: FakeSlackApi, bunce: FakeBunceApi, **extra: str
+) -> dict[str, str]:
+    """A workspace installed in the fake Slack, its key stored, and the app's environment."""
+    key = Fernet.generate_key().decode()
+    database = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    slack.add_workspace(TEAM, TOKENS[TEAM])
+    slack.add_channel(CHANNEL, is_member=True)
+    slack.add_user(USER, team_id=TEAM)
+    bunce.add_key(LIVE_KEY)
+    engine = create_engine_for(database)
+    init_db(engine)
+    KeyStore(engine, KeyCipher([key])).put(TEAM, LIVE_KEY, set_by="test")
+    engine.dispose()
+    return clean_env(
+        tmp_path,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_BOT_TOKEN=TOKENS[TEAM],
+        SLACK_API_URL=slack.base_url,
+        BUNCE_API_URL=bunce.live_url,
+        BUNCE_SANDBOX_API_URL=bunce.sandbox_url,
+        DATABASE_URL=database,
+        ENCRYPTION_KEY=key,
+        PORT=str(free_port()),
+        **extra,
+    )
+
+
 def test_killed_mid_create_then_restarted_creates_exactly_one_and_tells_the_user(
     tmp_path: Path,
 ) -> None:
     import json
 
-    key = Fernet.generate_key().decode()
-    database = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     with FakeSlackApi() as slack, FakeBunceApi() as bunce:
-        slack.add_workspace(TEAM, TOKENS[TEAM])
-        slack.add_channel(CHANNEL, is_member=True)
-        slack.add_user(USER, team_id=TEAM)
-        bunce.add_key(LIVE_KEY)
-        engine = create_engine_for(database)
-        init_db(engine)
-        KeyStore(engine, KeyCipher([key])).put(TEAM, LIVE_KEY, set_by="test")
-        engine.dispose()
-        env = clean_env(
-            tmp_path,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_BOT_TOKEN=TOKENS[TEAM],
-            SLACK_API_URL=slack.base_url,
-            BUNCE_API_URL=bunce.live_url,
-            BUNCE_SANDBOX_API_URL=bunce.sandbox_url,
-            DATABASE_URL=database,
-            ENCRYPTION_KEY=key,
-            WORKER_LEASE_SECONDS="2",
-            PORT=str(free_port()),
-        )
+        env = connected_world(tmp_path, slack, bunce, WORKER_LEASE_SECONDS="2")
         first = AppProcess(env, int(env["PORT"]), tmp_path)
         try:
             command = {

@@ -8,13 +8,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from cryptography.fernet import Fernet
-
 from bot.services import build_services
 from bot.slack_clients import client_factory
-from bot.store.crypto import KeyCipher
-from bot.store.db import create_engine_for, init_db
-from bot.store.keys import KeyStore
 from bot.worker import SubmissionWorker
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
@@ -23,39 +18,18 @@ from tests.harness import (
     CHANNEL,
     FAST_POLICY,
     LIVE_KEY,
-    SIGNING_SECRET,
     TEAM,
-    TOKENS,
     USER,
     state_for,
     wait_until,
 )
-from tests.test_crash import AppProcess
-from tests.test_entrypoints import clean_env, free_port
+from tests.test_crash import AppProcess, connected_world
 
 
 def test_sigterm_lets_an_in_flight_submission_finish_then_exits(tmp_path: Path) -> None:
-    key = Fernet.generate_key().decode()
-    database = f"sqlite:///{tmp_path / 'term.sqlite3'}"
     with FakeSlackApi() as slack, FakeBunceApi() as bunce:
-        slack.add_workspace(TEAM, TOKENS[TEAM])
-        slack.add_channel(CHANNEL, is_member=True)
-        bunce.add_key(LIVE_KEY)
-        engine = create_engine_for(database)
-        init_db(engine)
-        KeyStore(engine, KeyCipher([key])).put(TEAM, LIVE_KEY, set_by="test")
-        engine.dispose()
-        port = free_port()
-        env = clean_env(
-            tmp_path,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_BOT_TOKEN=TOKENS[TEAM],
-            SLACK_API_URL=slack.base_url,
-            BUNCE_API_URL=bunce.live_url,
-            DATABASE_URL=database,
-            ENCRYPTION_KEY=key,
-            PORT=str(port),
-        )
+        env = connected_world(tmp_path, slack, bunce)
+        port = int(env["PORT"])
         app = AppProcess(env, port, tmp_path)
         try:
             command = {

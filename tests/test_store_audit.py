@@ -15,11 +15,6 @@ from tests.clock import START, Clock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def log(engine: Engine, clock: Clock) -> AuditLog:
     return AuditLog(engine, clock=clock)
 

@@ -70,11 +70,6 @@ def _installation(**overrides: Any) -> Installation:
 
 
 @pytest.fixture
-def cipher() -> KeyCipher:
-    return KeyCipher([Fernet.generate_key().decode()])
-
-
-@pytest.fixture
 def store(engine: Engine, cipher: KeyCipher) -> EncryptedInstallationStore:
     return EncryptedInstallationStore(CLIENT_ID, engine, cipher)
 

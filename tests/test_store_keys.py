@@ -32,16 +32,6 @@ DEAD_URL = "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/x?connect_timeout=
 
 
 @pytest.fixture
-def cipher() -> KeyCipher:
-    return KeyCipher([Fernet.generate_key().decode()])
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def store(engine: Engine, cipher: KeyCipher, clock: Clock) -> KeyStore:
     return KeyStore(engine, cipher, clock=clock)
 

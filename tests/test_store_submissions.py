@@ -54,16 +54,6 @@ DRAFT = SubmissionDraft(
 
 
 @pytest.fixture
-def cipher() -> KeyCipher:
-    return KeyCipher([Fernet.generate_key().decode()])
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def store(engine: Engine, cipher: KeyCipher, clock: Clock) -> SubmissionStore:
     return SubmissionStore(engine, cipher, clock=clock)
 

@@ -14,11 +14,6 @@ from tests.clock import START, Clock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def store(engine: Engine, clock: Clock) -> WorkspaceSettingsStore:
     return WorkspaceSettingsStore(engine, clock=clock)
 

@@ -48,7 +48,9 @@ class MetadataSigner:
         mac, dot, text = signed.partition(".")
         if not dot:
             return None
-        good = any(hmac.compare_digest(mac, self._mac(key, text)) for key in self._keys)
+        # Bytes, not str: compare_digest refuses non-ASCII strings, and a forger chooses `mac`.
+        given = mac.encode("utf-8", "surrogatepass")
+        good = any(hmac.compare_digest(given, self._mac(key, text).encode()) for key in self._keys)
         return text if good else None
 
     @staticmethod

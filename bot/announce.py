@@ -126,3 +126,13 @@ def notify_user(
         logger.warning("could not notify user=%s error=%s", user_id, exc.response.get("error"))
         return False
     return True
+
+
+def update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> bool:
+    """Replace a modal; False when it is gone (closed by the person, or expired)."""
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as error:
+        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))
+        return False
+    return True

@@ -41,12 +41,21 @@ def load_segments(client: BunceClient, words: str) -> list[Segment]:
 
 
 def may_edit(
-    client: WebClient, workspace: Workspace, user_id: str, segment_id: str, services: Services
+    client: WebClient,
+    workspace: Workspace,
+    user_id: str,
+    segment_id: str,
+    services: Services,
+    *,
+    admin: bool | None = None,
 ) -> bool:
-    """Admins, and the person who created the segment from Slack (per the audit trail)."""
+    """Admins, and the person who created the segment from Slack (per the audit trail).
+    `admin` passes an answer the caller already has, to ask Slack once per list."""
     creator = services.audit.creator_of(segment_id, workspace.team_id, workspace.enterprise_id)
     if creator and creator == user_id:
         return True
+    if admin is not None:
+        return admin
     return services.admins.is_admin(client, workspace, user_id)
 
 

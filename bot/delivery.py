@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot.announce import Delivery, announce, notify_user
+from bot.announce import Delivery, announce, notify_user, update_view
 from bot.bunce import Segment
 from bot.catalog import card_for
 from bot.creation import strip_marker
@@ -94,24 +92,14 @@ def tell_outcome(
         )
         view = build_success_view(shown, note)
         notice = messages.created_notice(shown, note)
-    if show_view(client, record.view_id, view):
+    if update_view(client, record.view_id, view):
         return True
     return notify_user(client, record.user_id, notice, response_url=record.response_url)
 
 
 def tell_unconfirmed(client: WebClient, record: SubmissionRecord) -> None:
     """Bunce can't say yet whether the segment exists: say so, and that we'll keep checking."""
-    show_view(client, record.view_id, build_unconfirmed_view(record.name))
-
-
-def show_view(client: WebClient, view_id: str, view: dict[str, Any]) -> bool:
-    """Replace the modal; False when it is gone (closed by the person, or expired)."""
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:
-        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))
-        return False
-    return True
+    update_view(client, record.view_id, build_unconfirmed_view(record.name))
 
 
 def _origin(record: SubmissionRecord) -> Origin:

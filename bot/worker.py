@@ -243,27 +243,24 @@ class SubmissionWorker:
         now = time.monotonic()
         with self._lock:
             fresh = now - self._renewed.get(submission_id, float("-inf")) < self.lease_seconds / 3
-        if fresh:
-            return
+        if not fresh:
+            self._renew(submission_id)
+
+    def _renew(self, submission_id: str) -> None:
         self.services.submissions.renew(
             submission_id, owner=self.owner, lease_seconds=self.lease_seconds
         )
         with self._lock:
-            self._renewed[submission_id] = now
+            self._renewed[submission_id] = time.monotonic()
 
     def _renew_all(self) -> None:
         with self._lock:
             ids = list(self._running)
         for submission_id in ids:
             try:
-                self.services.submissions.renew(
-                    submission_id, owner=self.owner, lease_seconds=self.lease_seconds
-                )
+                self._renew(submission_id)
             except StoreError:
                 logger.warning("could not renew lease of %s", submission_id)
-                continue
-            with self._lock:
-                self._renewed[submission_id] = time.monotonic()
 
     def _release(self, submission_id: str) -> None:
         try:

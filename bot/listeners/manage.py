@@ -22,17 +22,19 @@ from bot.ui.manage import (
     build_edit_result_view,
     build_loading_modal,
     build_segment_list,
+    page_of,
     read_value,
     sign_value,
 )
 from bot.ui.messages import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED, ephemeral
 from bot.ui.metadata import Origin, encode_metadata
-from bot.ui.modals import build_create_modal
+from bot.ui.modals import build_create_modal, parse_create_form
 from bot.ui.mrkdwn import fit
-from bot.workspace import Workspace, find_key, find_key_info
+from bot.workspace import Workspace, find_key
 
 logger = logging.getLogger(__name__)
 
+NO_CHANNEL = "-"
 BUNCE_DOWN = "Bunce didn't answer, so nothing changed. Try again in a minute."
 NOT_EDITOR = "Only a workspace admin or the person who created this segment from Slack can edit it."
 
@@ -53,7 +55,14 @@ def send_list(
             respond(**ephemeral(NOT_CONNECTED), replace_original=True)
             return
         segments = load_segments(services.bunce.for_key(key.key), words)
-        editable = {s.id for s in segments if may_edit(client, workspace, user_id, s.id, services)}
+        # Only the rows shown get Edit, so only they are checked (one audit read each).
+        shown, _, _ = page_of(segments, page)
+        admin = services.admins.is_admin(client, workspace, user_id)
+        editable = {
+            s.id
+            for s in shown
+            if admin or may_edit(client, workspace, user_id, s.id, services, admin=False)
+        }
     except BunceError:
         respond(**ephemeral(BUNCE_DOWN), replace_original=True)
         return
@@ -179,10 +188,8 @@ def register(app: App, services: Services) -> None:
         if not may_edit(client, workspace, user_id, data["id"], services):
             ack(response_action="update", view=build_refusal_view(NOT_EDITOR))
             return
-        values = (view.get("state") or {}).get("values") or {}
-        form = SegmentForm(
-            _text(values, ids.NAME), _text(values, ids.DESCRIPTION), False, "unused"
-        ).normalised()
+        # Same inputs as the create form; there is no channel to choose, so validation gets one.
+        form = parse_create_form(view, default_channel=NO_CHANNEL).normalised()
         errors = validate(form)
         if errors:
             ack(response_action="errors", errors=errors)
@@ -229,8 +236,8 @@ def register(app: App, services: Services) -> None:
         ack()
         workspace = Workspace.from_context(context)
         try:
-            info = find_key_info(services.keys, workspace)
-            settings = services.workspaces.get(workspace.team_id, workspace.enterprise_id)
+            info = services.lookup.key_info(workspace)
+            settings = services.lookup.settings(workspace)
         except StoreError:
             payload.open_view(client, body, build_refusal_view(STORE_UNAVAILABLE))
             return
@@ -257,8 +264,3 @@ def _segment_id(services: Services, body: dict[str, Any]) -> str | None:
     data = read_value(services.signer, payload.action_value(body))
     segment_id = data.get("id") if data else None
     return segment_id if isinstance(segment_id, str) and segment_id else None
-
-
-def _text(values: dict[str, Any], block_id: str) -> str:
-    value = ((values.get(block_id) or {}).get(block_id) or {}).get("value")
-    return value if isinstance(value, str) else ""

@@ -1,4 +1,4 @@
-"""Small readers of Slack payloads and the two view calls every listener makes."""
+"""Small readers of Slack payloads, and opening a modal from a payload's trigger."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from bot.announce import update_view
+
+__all__ = ["action_value", "open_view", "update_view", "user_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +32,3 @@ def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> 
     except SlackApiError as error:
         logger.info("views.open failed error=%s", error.response.get("error"))
         return None
-
-
-def update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> bool:
-    """Replace a modal; False when it is gone (closed by the person, or expired)."""
-    try:
-        client.views_update(view_id=view_id, view=view)
-    except SlackApiError as error:
-        logger.info("views.update failed view=%s error=%s", view_id, error.response.get("error"))
-        return False
-    return True

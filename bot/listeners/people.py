@@ -269,7 +269,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
 
 def _connected(services: Services, workspace: Workspace) -> bool:
     try:
-        return find_key_info(services.keys, workspace) is not None
+        return services.lookup.key_info(workspace) is not None
     except StoreError:
         return False
 

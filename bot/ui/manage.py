@@ -49,6 +49,13 @@ def card_actions(
 
 
 # -- the list ---------------------------------------------------------------------------------
+def page_of(segments: list[Segment], page: int) -> tuple[list[Segment], int, int]:
+    """The rows of a page (clamped to the pages there are), the page, and the page count."""
+    pages = max(1, -(-len(segments) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return segments[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
+
+
 def build_segment_list(
     segments: list[Segment],
     *,
@@ -58,9 +65,7 @@ def build_segment_list(
     signer: MetadataSigner,
 ) -> dict[str, Any]:
     """One page (10 rows) of the workspace's segments, with Share/Edit and Previous/Next."""
-    pages = max(1, -(-len(segments) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    shown = segments[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown, page, pages = page_of(segments, page)
     title = f"matching “{fit(words, 100)}”" if words else "in this workspace's Bunce account"
     if not segments:
         text = f"No segments {title}."

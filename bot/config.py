@@ -75,10 +75,9 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     worker_lease_seconds: float = 60.0
     segment_url_template: str | None = None
-
-    @property
-    def socket_mode(self) -> bool:
-        return bool(self.app_token)
+    # Serve over Socket Mode (only `python -m bot` with SLACK_APP_TOKEN). Everything else serves
+    # HTTP and verifies every request's signature, whatever else is set.
+    socket_mode: bool = False
 
     @property
     def multi_workspace(self) -> bool:
@@ -86,11 +85,21 @@ class Settings:
         return bool(self.client_id and self.client_secret)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, serving: bool = True) -> Settings:
-        """Read and check every variable; `serving=False` is for CLI commands that need no Slack."""
+    def from_env(
+        cls, environ: Mapping[str, str], *, serving: bool = True, socket_mode: bool | None = False
+    ) -> Settings:
+        """Read and check every variable; `serving=False` is for CLI commands that need no Slack.
+
+        `socket_mode=None` lets SLACK_APP_TOKEN choose (`python -m bot`); the WSGI app passes
+        False: gunicorn never serves Socket Mode, so an app token there must not switch off
+        request signing.
+        """
         env = {name: value.strip() for name, value in environ.items() if value and value.strip()}
         problems: list[str] = []
+        if socket_mode is None:
+            socket_mode = bool(env.get("SLACK_APP_TOKEN"))
         settings = cls(
+            socket_mode=socket_mode,
             signing_secret=env.get("SLACK_SIGNING_SECRET"),
             bot_token=env.get("SLACK_BOT_TOKEN"),
             app_token=env.get("SLACK_APP_TOKEN"),
@@ -143,9 +152,15 @@ def _slack_problems(settings: Settings) -> list[str]:
         problems.append(f"SLACK_BOT_TOKEN is not a bot token: {_GET_BOT_TOKEN}.")
     if settings.app_token and not settings.app_token.startswith("xapp-"):
         problems.append(f"SLACK_APP_TOKEN is not an app-level token: {_GET_APP_TOKEN}.")
-    if not settings.app_token and not settings.signing_secret:
+    if settings.socket_mode and not settings.app_token:
+        problems.append(f"SLACK_APP_TOKEN is missing (needed for Socket Mode): {_GET_APP_TOKEN}.")
+    if not settings.socket_mode and not settings.signing_secret:
+        served = ""
+        if settings.app_token:
+            served = " (SLACK_APP_TOKEN is ignored: gunicorn serves HTTP only)"
         problems.append(
-            f"SLACK_SIGNING_SECRET is missing (needed to serve HTTP): {_GET_SIGNING_SECRET}."
+            f"SLACK_SIGNING_SECRET is missing: serving HTTP needs it to verify that requests "
+            f"come from Slack{served}. {_GET_SIGNING_SECRET[0].upper()}{_GET_SIGNING_SECRET[1:]}."
         )
     return problems
 

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -23,6 +24,7 @@ EVENTS_PATH = "/slack/events"
 # Slack's largest payloads (a 100-block modal's state) are well under this.
 MAX_BODY_BYTES = 1024 * 1024
 HEALTH_PATH = "/healthz"
+SSL_CHECK_ANSWER = "200 OK"
 
 # Inside gunicorn's --graceful-timeout (25 s in the Procfile): in-flight submissions finish or
 # are handed back (lease released) so another process resumes them at once.
@@ -60,14 +62,15 @@ class Application:
         if path == HEALTH_PATH and method == "GET":
             return self.health(start_response)
         if path == EVENTS_PATH and method == "POST":
-            refusal = self._screen(environ)
-            if refusal is not None:
-                start_response(refusal, [("Content-Type", "text/plain; charset=utf-8")])
-                return [refusal.encode()]
+            answer = self._screen(environ)
+            if answer is not None:
+                start_response(answer, [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"" if answer == SSL_CHECK_ANSWER else answer.encode()]
         return self.slack(environ, start_response)
 
     def _screen(self, environ: dict[str, Any]) -> str | None:
-        """Refuse oversized or unsigned requests before anything parses them; log no body."""
+        """Refuse oversized or unsigned requests before anything parses them (log no body), and
+        answer Slack's ssl_check; None lets Bolt handle the request."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -77,8 +80,16 @@ class Application:
             return "413 Payload Too Large"
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
+        if _is_ssl_check(environ, body):
+            # Slack checks the certificate of a distributed app's command URL with an unsigned
+            # `ssl_check=1` POST and wants a 200 (api.slack.com/interactivity/slash-commands).
+            # Answered here, as Bolt's SslCheck middleware does, with nothing dispatched.
+            logger.debug("answered Slack's ssl_check")
+            return SSL_CHECK_ANSWER
         if self._verifier is None:
-            return None  # Socket Mode: nothing arrives here from Slack
+            # Socket Mode: Slack sends nothing here, so anything that arrives is refused.
+            logger.warning("refused request: no signing secret to verify it (Socket Mode)")
+            return "401 Unauthorized"
         headers = {
             "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
             "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
@@ -103,6 +114,16 @@ class Application:
         return [body]
 
 
+def _is_ssl_check(environ: dict[str, Any], body: bytes) -> bool:
+    if not str(environ.get("CONTENT_TYPE", "")).startswith("application/x-www-form-urlencoded"):
+        return False
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return False
+    return fields.get("ssl_check") == ["1"]
+
+
 def _valid(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
     try:
         return verifier.is_valid_request(body, headers)
@@ -110,8 +131,11 @@ def _valid(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) ->
         return False
 
 
-def build_application(environ: Mapping[str, str]) -> Application:
-    """Settings → services → worker → Bolt app → WSGI app; raises ConfigError when misconfigured."""
+def build_application(environ: Mapping[str, str], *, socket_mode: bool = False) -> Application:
+    """Settings → services → worker → Bolt app → WSGI app; raises ConfigError when misconfigured.
+
+    Only `python -m bot` passes socket_mode=True (it then never serves /slack/events over HTTP).
+    """
     from bot.app import create_app
     from bot.config import Settings
     from bot.log import configure_logging
@@ -120,7 +144,7 @@ def build_application(environ: Mapping[str, str]) -> Application:
     from bot.store.db import init_db
     from bot.worker import SubmissionWorker
 
-    settings = Settings.from_env(environ)
+    settings = Settings.from_env(environ, socket_mode=socket_mode)
     configure_logging(settings.log_level)
     services = build_services(settings)
     init_db(services.engine)  # idempotent and race-safe; the release step is then a formality
@@ -136,8 +160,7 @@ def build_application(environ: Mapping[str, str]) -> Application:
         services.close()
 
     app = create_app(settings, services, worker)
-    secret = None if settings.socket_mode else settings.signing_secret
-    return Application(app, services.engine, close, signing_secret=secret)
+    return Application(app, services.engine, close, signing_secret=settings.signing_secret)
 
 
 def _load_from_environment() -> Application:

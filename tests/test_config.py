@@ -92,9 +92,22 @@ def test_postgres_urls_map_to_psycopg_and_keys_are_a_list() -> None:
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A"})
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A"}
+
+    settings = Settings.from_env(env, socket_mode=None)  # python -m bot: the token decides
 
     assert settings.socket_mode
+
+
+def test_http_serving_needs_the_signing_secret_even_with_an_app_token() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A"}
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)  # the WSGI app (gunicorn): always HTTP
+
+    assert "SLACK_SIGNING_SECRET is missing" in str(raised.value)
+    assert "SLACK_APP_TOKEN is ignored" in str(raised.value)
+    assert Settings.from_env({**env, "SLACK_SIGNING_SECRET": "s"}).socket_mode is False
 
 
 def test_cli_commands_need_no_slack_configuration() -> None:

@@ -143,3 +143,83 @@ def test_serves_healthz_and_slack_events(served: tuple[str, subprocess.Popen]) -
     assert unsigned.status_code == 401  # Bolt refuses what Slack didn't sign
     assert missing.status_code == 404
     assert json.loads(health.text) == {"ok": True}
+
+
+@pytest.fixture
+def gunicorn_with_app_token(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The Procfile's web process, configured as a developer's .env often is: with the app-level
+    token left over from Socket Mode."""
+    port = free_port()
+    env = clean_env(
+        tmp_path,
+        SLACK_SIGNING_SECRET="entrypoint-secret",
+        SLACK_BOT_TOKEN="xoxb-entrypoint",
+        SLACK_APP_TOKEN="xapp-1-A0LEFTOVER-entrypoint",
+        PORT=str(port),
+    )
+    process = subprocess.Popen(
+        _procfile_web(port), cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    yield f"http://127.0.0.1:{port}", process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_gunicorn_verifies_signatures_even_with_an_app_token(
+    gunicorn_with_app_token: tuple[str, subprocess.Popen],
+) -> None:
+    url, process = gunicorn_with_app_token
+    wait_healthy(url + "/healthz", process)
+    # A forged uninstall: if it were dispatched, every secret of T0001 would be deleted.
+    forged = {
+        "type": "event_callback",
+        "team_id": "T0001",
+        "api_app_id": "A0BUNCE",
+        "event": {"type": "app_uninstalled"},
+        "event_id": "Ev0FORGED",
+        "event_time": int(time.time()),
+    }
+
+    unsigned = requests.post(url + "/slack/events", json=forged, timeout=5)
+    badly_signed = requests.post(
+        url + "/slack/events",
+        json=forged,
+        headers={
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        },
+        timeout=5,
+    )
+
+    assert unsigned.status_code == 401
+    assert badly_signed.status_code == 401
+
+
+def test_gunicorn_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-entrypoint",
+        SLACK_APP_TOKEN="xapp-1-A0LEFTOVER-entrypoint",
+        PORT=str(port),
+    )
+    result = subprocess.run(
+        _procfile_web(port),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "SLACK_SIGNING_SECRET is missing" in result.stderr
+    assert "SLACK_APP_TOKEN is ignored" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_python_m_bot_over_http_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, SLACK_BOT_TOKEN="xoxb-entrypoint")
+
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET is missing" in result.stderr

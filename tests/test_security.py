@@ -40,6 +40,43 @@ def test_unsigned_requests_are_refused_without_side_effects_or_logged_bodies(
     assert "do-not-log-this-body" not in caplog.text
 
 
+def test_slacks_unsigned_ssl_check_is_answered_200_and_dispatches_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What Slack sends to a distributed app's command URL (api.slack.com/interactivity/
+    # slash-commands, "ssl_check"): no signature headers, a form body with ssl_check=1.
+    caplog.set_level(logging.INFO)
+    harness.store_key()
+    body = urlencode({"ssl_check": "1", "token": "deprecated-verification-token"})
+
+    response = harness.http.post(
+        harness.url + "/slack/events",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 200
+    assert response.text == ""
+    assert harness.slack.requests == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_an_ssl_check_flag_does_not_smuggle_a_command_past_the_signature(
+    harness: Harness,
+) -> None:
+    harness.store_key()
+    body = SECRET_BODY + "&ssl_check=1"
+
+    response = harness.http.post(
+        harness.url + "/slack/events",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 200 and response.text == ""
+    assert harness.slack.requests == []  # answered as a check; no views.open, nothing else
+
+
 def test_replayed_request_older_than_five_minutes_is_refused(harness: Harness) -> None:
     old = int(time.time()) - 5 * 60 - 5
     response = harness.post(SECRET_BODY, timestamp=old, signature=sign(SECRET_BODY, old))

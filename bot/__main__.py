@@ -25,7 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(override=False)  # the real environment wins over .env
     drop_empty_slack_variables(os.environ)  # type: ignore[arg-type]
     try:
-        settings = Settings.from_env(os.environ, serving=args.command in (None, "serve"))
+        settings = Settings.from_env(
+            os.environ, serving=args.command in (None, "serve"), socket_mode=None
+        )
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return EXIT_CONFIG
@@ -68,7 +70,7 @@ def _serve(settings: Settings) -> int:
     from bot.wsgi import EVENTS_PATH, build_application
 
     try:
-        application = build_application(os.environ)
+        application = build_application(os.environ, socket_mode=settings.socket_mode)
     except StoreError as error:
         print(f"bunce-slack cannot start: {error}. Check DATABASE_URL.", file=sys.stderr)
         return 1

@@ -74,6 +74,7 @@ class Settings:
     log_level: str = "INFO"
     admin_user_ids: frozenset[str] = frozenset()
     worker_lease_seconds: float = 60.0
+    slack_timeout: float = 10.0  # seconds a Slack Web API call may take before it is unknown
     segment_url_template: str | None = None
     # Serve over Socket Mode (only `python -m bot` with SLACK_APP_TOKEN). Everything else serves
     # HTTP and verifies every request's signature, whatever else is set.
@@ -116,6 +117,7 @@ class Settings:
             log_level=_log_level(env, problems),
             admin_user_ids=_admin_user_ids(env, problems),
             worker_lease_seconds=_lease_seconds(env, problems),
+            slack_timeout=_slack_timeout(env, problems),
             segment_url_template=_segment_url_template(env, problems),
         )
         if serving:
@@ -220,6 +222,18 @@ def _lease_seconds(env: Mapping[str, str], problems: list[str]) -> float:
     if not 1 <= seconds <= 3600:
         problems.append(f"WORKER_LEASE_SECONDS must be between 1 and 3600 (got {raw!r}).")
         return 60.0
+    return seconds
+
+
+def _slack_timeout(env: Mapping[str, str], problems: list[str]) -> float:
+    raw = env.get("SLACK_TIMEOUT_SECONDS", "10")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0.1 <= seconds <= 60:
+        problems.append(f"SLACK_TIMEOUT_SECONDS must be between 0.1 and 60 (got {raw!r}).")
+        return 10.0
     return seconds
 
 

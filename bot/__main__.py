@@ -7,7 +7,8 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, drop_empty_slack_variables
@@ -77,12 +78,27 @@ def _serve(settings: Settings) -> int:
     # SIGTERM (a platform stopping the process) shuts down like Ctrl-C: in-flight submissions
     # finish or are handed back before the process exits.
     signal.signal(signal.SIGTERM, _interrupt)
+    stop_receiving: Callable[[], None] | None = None  # HTTP: the server loop has ended
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from slack_sdk.errors import SlackApiError
 
+            from bot.socket_mode import GatedSocketMode
+
+            socket_mode = GatedSocketMode(application.slack.app, settings.app_token or "")
+            stop_receiving = socket_mode.stop
             logger.info("serving Slack over Socket Mode")
-            SocketModeHandler(application.slack.app, settings.app_token).start()
+            try:
+                socket_mode.connect()
+            except SlackApiError as error:
+                code = error.response.get("error", "unknown_error")
+                print(
+                    f"bunce-slack cannot start: Slack refused SLACK_APP_TOKEN ({code}). Check "
+                    "that it is the app-level token (xapp-…) with the connections:write scope.",
+                    file=sys.stderr,
+                )
+                return 1
+            threading.Event().wait()  # until SIGTERM or Ctrl-C
         else:
             from bot.devserver import serve
 
@@ -91,6 +107,10 @@ def _serve(settings: Settings) -> int:
     except KeyboardInterrupt:
         logger.info("stopping")
     finally:
+        # Socket Mode: stop receiving first (Slack gives what we don't ack to another
+        # connection), then drain; nothing can arrive after the pools have shut down.
+        if stop_receiving is not None:
+            stop_receiving()
         application.close()
     return 0
 

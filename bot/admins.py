@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot.slack_calls import call
 from bot.store.db import StoreError
 from bot.workspace import Workspace
 
@@ -46,30 +46,49 @@ class AdminPolicy:
             return None
 
     def is_admin(self, client: WebClient, workspace: Workspace, user_id: str | None) -> bool:
+        """Decided without Slack when possible; otherwise users.info, which may be slow: callers
+        holding a trigger_id open their modal first (see `known`)."""
+        known = self.known(workspace, user_id)
+        if known is not None:
+            return known
+        decision = self._ask_slack(client, str(user_id))
+        if decision is not None:
+            with self._lock:
+                self._cache[self._key(workspace, str(user_id))] = (
+                    decision,
+                    self._clock() + CACHE_SECONDS,
+                )
+        return bool(decision)
+
+    def known(self, workspace: Workspace, user_id: str | None) -> bool | None:
+        """The answer when no call to Slack is needed (listed, installer, asked lately)."""
         if not user_id:
             return False
         if user_id in self.listed or user_id == self.installer_of(workspace):
             return True
-        key = (workspace.enterprise_id, workspace.team_id, user_id)
-        now = self._clock()
         with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and cached[1] > now:
+            cached = self._cache.get(self._key(workspace, user_id))
+        if cached is not None and cached[1] > self._clock():
             return cached[0]
-        decision = self._ask_slack(client, user_id)
-        if decision is not None:
-            with self._lock:
-                self._cache[key] = (decision, now + CACHE_SECONDS)
-        return bool(decision)
+        return None
+
+    @staticmethod
+    def _key(workspace: Workspace, user_id: str) -> tuple[str | None, str | None, str]:
+        return (workspace.enterprise_id, workspace.team_id, user_id)
 
     @staticmethod
     def _ask_slack(client: WebClient, user_id: str) -> bool | None:
         """Slack's own answer, or None when Slack couldn't be asked (then: not an admin)."""
-        try:
-            user = client.users_info(user=user_id)["user"]
-        except SlackApiError as error:
-            logger.warning(
-                "users.info failed user=%s error=%s", user_id, error.response.get("error")
-            )
+        answer = call(client.users_info, user=user_id)
+        user = answer.get("user")
+        if not isinstance(user, dict):
+            logger.warning("users.info failed user=%s error=%s", user_id, answer.error)
             return None
-        return any(user.get(flag) is True for flag in ("is_admin", "is_owner", "is_primary_owner"))
+        # Grid org admins and owners manage every workspace of the org; Slack reports those
+        # roles only under enterprise_user (docs.slack.dev/reference/objects/user-object).
+        org = user.get("enterprise_user") if isinstance(user.get("enterprise_user"), dict) else {}
+        return any(
+            role.get(flag) is True
+            for role in (user, org)
+            for flag in ("is_admin", "is_owner", "is_primary_owner")
+        )

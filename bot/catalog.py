@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.announce import Delivery, announce
 from bot.bunce import BunceClient, Segment
 from bot.creation import MARKER_TEXT, strip_marker
 from bot.services import Services
+from bot.slack_calls import call
 from bot.store.audit import Action
 from bot.ui import messages
 from bot.ui.manage import card_actions
 from bot.workspace import Workspace
-
-logger = logging.getLogger(__name__)
 
 PER_PAGE = 100
 MAX_PAGES = 10  # at most 1,000 segments are searched; Bunce documents no search endpoint
@@ -113,17 +110,14 @@ def refresh_cards(
     card = card_for(segment, creator or editor_id, environment, services)
     updated = 0
     for where in services.cards.of(workspace.team_id, workspace.enterprise_id, segment.id):
-        try:
-            slack.chat_update(
-                channel=where.channel_id, ts=where.ts, text=card["text"], blocks=card["blocks"]
-            )
-            updated += 1
-        except SlackApiError as error:
-            logger.info(
-                "card not updated channel=%s error=%s",
-                where.channel_id,
-                error.response.get("error"),
-            )
+        result = call(
+            slack.chat_update,
+            channel=where.channel_id,
+            ts=where.ts,
+            text=card["text"],
+            blocks=card["blocks"],
+        )
+        updated += result.ok
     services.audit.record(
         Action.SEGMENT_EDITED,
         team_id=workspace.team_id,

@@ -11,7 +11,7 @@ from bot.bunce.keys import environment_of, key_hint
 from bot.services import Services
 from bot.store.audit import Action
 from bot.store.keys import WorkspaceKeyInfo
-from bot.workspace import Workspace, find_key
+from bot.workspace import Workspace, delete_keys, find_key, find_key_info
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +45,30 @@ def verify_key(key: str, bunce: BunceClientFactory) -> ConnectProblem | None:
     return None
 
 
+def looks_like_key(text: str) -> bool:
+    """The prefix check alone: cheap enough to answer inline before the ack."""
+    try:
+        environment_of(text.strip())
+    except InvalidKeyError:
+        return False
+    return True
+
+
 def connect(workspace: Workspace, user_id: str, text: str, services: Services) -> ConnectResult:
-    """Check the prefix, verify with Bunce, then store (encrypted) and audit; else store nothing."""
+    """Check the prefix, verify with Bunce, then store (encrypted) and audit; else store nothing.
+
+    Runs after the ack, so Bunce gets its ordinary timeouts rather than a share of Slack's 3 s.
+    """
     key = text.strip()
     try:
         environment = environment_of(key)
     except InvalidKeyError:
         return ConnectResult(problem=ConnectProblem.NOT_A_KEY)
-    problem = verify_key(key, services.bunce_quick)
+    problem = verify_key(key, services.bunce)
     if problem is not None:
         return ConnectResult(problem=problem)
     services.lookup.forget(workspace)
-    replaced = services.keys.has(workspace.team_id, workspace.enterprise_id)
+    replaced = find_key_info(services.keys, workspace) is not None
     info = services.keys.put(
         workspace.team_id, key, enterprise_id=workspace.enterprise_id, set_by=user_id
     )
@@ -90,8 +102,8 @@ def check_connection(workspace: Workspace, user_id: str, services: Services) -> 
 def disconnect(workspace: Workspace, user_id: str, services: Services) -> bool:
     """Delete the workspace's key (and a Grid workspace's team-only key); False if none."""
     services.lookup.forget(workspace)
-    info = services.keys.info(workspace.team_id, workspace.enterprise_id)
-    deleted = services.keys.delete(workspace.team_id, workspace.enterprise_id)
+    info = find_key_info(services.keys, workspace)
+    deleted = delete_keys(services.keys, workspace)
     services.lookup.forget(workspace)
     if deleted:
         services.audit.record(
@@ -110,7 +122,7 @@ def forget(workspace: Workspace, services: Services) -> bool:
     Slack may deliver app_uninstalled and tokens_revoked at once; only the call that actually
     deleted the key records the event, so the trail says "uninstalled" once.
     """
-    deleted = services.keys.delete(workspace.team_id, workspace.enterprise_id)
+    deleted = delete_keys(services.keys, workspace)
     services.workspaces.delete(workspace.team_id, workspace.enterprise_id)
     services.lookup.forget(workspace)
     services.cards.delete_workspace(workspace.team_id, workspace.enterprise_id)

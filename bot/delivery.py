@@ -85,10 +85,10 @@ def tell_outcome(
     else:
         shown = segment or segment_from_record(record)
         shown = dataclasses.replace(shown, description=strip_marker(shown.description))
-        note = (
-            messages.announced_in(record.announced_channel_id)
-            if record.announced_channel_id
-            else messages.not_announced(record.channel_id)
+        note = messages.announcement_note(
+            record.announced_channel_id or record.channel_id,
+            posted=bool(record.announced_channel_id),
+            unconfirmed=record.announcement_unconfirmed,
         )
         view = build_success_view(shown, note)
         notice = messages.created_notice(shown, note)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
+from bot.slack_calls import call
 from bot.store.audit import Action
 from bot.ui.home import HomeModel, build_home
 from bot.workspace import Workspace, find_key_info
-
-logger = logging.getLogger(__name__)
 
 RECENT_SEGMENTS = 10
 
@@ -45,7 +41,4 @@ def publish_home(client: WebClient, workspace: Workspace, user_id: str, services
     """Draw the tab for this person (admin controls only for admins)."""
     is_admin = services.admins.is_admin(client, workspace, user_id)
     view = build_home(home_model(workspace, is_admin, services))
-    try:
-        client.views_publish(user_id=user_id, view=view)
-    except SlackApiError as error:
-        logger.info("views.publish failed user=%s error=%s", user_id, error.response.get("error"))
+    call(client.views_publish, user_id=user_id, view=view)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import requests
+import urllib3
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.bunce import (
     BunceAuthError,
@@ -19,6 +20,7 @@ from bot.bunce import (
 )
 from bot.creation import Policy
 from bot.recipients import MAX_BYTES, Recipients, RecipientsError, merge, parse_csv
+from bot.slack_calls import SlackResult, call
 from bot.store.people import PeopleJob
 
 logger = logging.getLogger(__name__)
@@ -44,24 +46,89 @@ def batches(people: list[dict[str, str]]) -> list[list[dict[str, str]]]:
     return [people[i : i + BATCH] for i in range(0, len(people), BATCH)]
 
 
-def read_attachments(client: WebClient, files: object) -> tuple[Recipients, list[str]]:
-    """CSV files attached to the message, read with the bot token; notes say what was skipped."""
+@dataclass(frozen=True)
+class FileNote:
+    """Why an attached file was not read, for the modal to say in its own words.
+
+    `channel_id` is set when the bot can't see the file because it is not in that conversation
+    (the fix is an invite, not another file); otherwise `problem` is a plain-text sentence.
+    """
+
+    name: str
+    problem: str = ""
+    channel_id: str | None = None
+
+
+_TOO_LARGE = "The file is larger than 1 MB. Attach a smaller CSV file."
+UNNAMED = "the attached file"  # a restricted stub carries no name until files.info answers
+
+
+def read_attachments(
+    client: WebClient, files: object, channel_id: str | None = None
+) -> tuple[Recipients, list[FileNote]]:
+    """CSV files attached to the message, read with the bot token; notes say what was not read.
+
+    Files arrive either as full objects or, for Slack Connect and other restricted files, as a
+    stub (`"file_access": "check_file_info"`) with no name or type: those are looked up with
+    files.info before deciding whether they are CSV. `channel_id` is the message's conversation,
+    named when the bot can't see a file there.
+    """
     found, notes = Recipients(), []
     for file in files if isinstance(files, list) else []:
-        if not isinstance(file, dict) or not _is_csv(file):
+        if not isinstance(file, dict) or not isinstance(file.get("id"), str):
             continue
-        name = str(file.get("name") or file.get("id"))
+        stub = _is_stub(file)
+        if not stub and not _is_csv(file):
+            continue  # an image or a PDF beside the list is not a problem
+        name = str(file.get("name") or (UNNAMED if stub else file["id"]))
+        answer = call(client.files_info, file=file["id"])
+        if not answer.ok:
+            notes.append(_unreadable(name, answer, channel_id))
+            continue
+        info = answer.get("file") or {}
+        name = str(info.get("name") or name)
+        if stub and not _is_csv(info):
+            continue
         try:
-            info = client.files_info(file=file.get("id"))["file"]
-            if int(info.get("size") or 0) > MAX_BYTES:
-                raise RecipientsError("too_large", f"{name} is larger than 1 MB")
-            found = merge(found, parse_csv(_download(client, info["url_private_download"])))
+            found = merge(found, _read(client, info))
         except RecipientsError as error:
-            notes.append(f"{name}: {error}")
-        except (SlackApiError, requests.RequestException, KeyError):
-            logger.warning("could not read attachment", exc_info=True)
-            notes.append(f"{name} could not be read")
+            notes.append(FileNote(name, str(error)))
     return found, notes
+
+
+def _is_stub(file: dict[str, Any]) -> bool:
+    return file.get("file_access") == "check_file_info" or file.get("mode") == "file_access"
+
+
+def _unreadable(name: str, answer: SlackResult, channel_id: str | None) -> FileNote:
+    """files.info refused or did not answer: say why in words the person can act on."""
+    if answer.error == "file_not_found" and channel_id:
+        # Bots see only files in conversations they are in (files:read); Slack answers
+        # file_not_found, not not_in_channel, for the others.
+        return FileNote(name, channel_id=channel_id)
+    if answer.unknown:
+        return FileNote(name, "Slack didn't answer in time. Try again.")
+    problems = {
+        "file_not_found": "Share it in a channel I'm in and try again.",
+        "file_deleted": "It has been deleted.",
+        "missing_scope": "I'm not allowed to read files. Ask an admin to reinstall the app.",
+    }
+    return FileNote(name, problems.get(answer.error or "", "It could not be read."))
+
+
+def _read(client: WebClient, info: dict[str, Any]) -> Recipients:
+    if int(info.get("size") or 0) > MAX_BYTES:
+        raise RecipientsError("too_large", _TOO_LARGE)
+    url = info.get("url_private_download") or info.get("url_private")
+    if not isinstance(url, str):
+        raise RecipientsError("not_csv", "The file could not be downloaded.")
+    try:
+        data = _download(client, url)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        # Reading a streamed body raises urllib3's errors, not requests'.
+        logger.warning("could not download attachment (%s)", type(exc).__name__)
+        raise RecipientsError("not_csv", "The file could not be downloaded. Try again.") from exc
+    return parse_csv(data)
 
 
 def _is_csv(file: dict) -> bool:
@@ -80,11 +147,12 @@ def _download(client: WebClient, url: str) -> bytes:
         allow_redirects=False,
         stream=True,
     )
-    if response.status_code != 200:
-        raise RecipientsError("not_csv", "the file could not be downloaded")
-    data = response.raw.read(MAX_BYTES + 1, decode_content=True)
+    with response:
+        if response.status_code != 200:
+            raise RecipientsError("not_csv", "The file could not be downloaded.")
+        data = response.raw.read(MAX_BYTES + 1, decode_content=True)
     if len(data) > MAX_BYTES:
-        raise RecipientsError("too_large", "the file is larger than 1 MB")
+        raise RecipientsError("too_large", _TOO_LARGE)
     return data
 
 

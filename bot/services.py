@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Bunce calls run here, off Bolt's listener threads, so a slow Bunce never delays an ack.
 BACKGROUND_THREADS = 16
-# Verifying a key happens inside Slack's 3 s window (its errors are shown inline), so it must
-# give up well before that; a slower Bunce gets "couldn't verify, try again".
+# Segment search for a select menu answers inside Slack's 3 s window (options requests can't be
+# answered later), so its Bunce call must give up well before that.
 QUICK_TIMEOUT = (1.0, 1.6)
 
 

@@ -173,8 +173,9 @@ class SubmissionWorker:
             record = self.services.submissions.mark_announced(
                 record.id,
                 owner=self.owner,
-                channel_id=where.channel_id if where.posted else None,
+                channel_id=where.channel_id if where.posted or where.unknown else None,
                 ts=where.ts,
+                unconfirmed=where.unknown,
             )
             if where.ts and where.channel_id and record.segment_id:
                 self.services.cards.add(

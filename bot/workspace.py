@@ -31,20 +31,41 @@ class Workspace:
         return f"team={self.team_id or '-'} enterprise={self.enterprise_id or '-'}"
 
 
+def key_rows(workspace: Workspace) -> list[tuple[str | None, str | None]]:
+    """The (team, enterprise) rows that may hold the workspace's key, first match wins.
+
+    A Grid workspace's key may have been stored without its org id (`keys set T…` from the CLI),
+    so lookups fall back to the team alone; deleting must then delete both, or a disconnected
+    or uninstalled workspace keeps a working key.
+    """
+    rows = [(workspace.team_id, workspace.enterprise_id)]
+    if workspace.enterprise_id and workspace.team_id:
+        rows.append((workspace.team_id, None))
+    return rows
+
+
 def find_key_info(keys: KeyStore, workspace: Workspace) -> WorkspaceKeyInfo | None:
-    """The workspace's key metadata; a Grid workspace may have been stored without its org id."""
-    info = keys.info(workspace.team_id, workspace.enterprise_id)
-    if info is None and workspace.enterprise_id and workspace.team_id:
-        info = keys.info(workspace.team_id, None)
-    return info
+    """The workspace's key metadata (see key_rows)."""
+    for team_id, enterprise_id in key_rows(workspace):
+        info = keys.info(team_id, enterprise_id)
+        if info is not None:
+            return info
+    return None
 
 
 def find_key(keys: KeyStore, workspace: Workspace) -> WorkspaceKey | None:
-    """The workspace's decrypted key, with the same lookup rule as find_key_info."""
-    key = keys.get(workspace.team_id, workspace.enterprise_id)
-    if key is None and workspace.enterprise_id and workspace.team_id:
-        key = keys.get(workspace.team_id, None)
-    return key
+    """The workspace's decrypted key (see key_rows)."""
+    for team_id, enterprise_id in key_rows(workspace):
+        key = keys.get(team_id, enterprise_id)
+        if key is not None:
+            return key
+    return None
+
+
+def delete_keys(keys: KeyStore, workspace: Workspace) -> bool:
+    """Delete every row a lookup for the workspace could find; True if any existed."""
+    deleted = [keys.delete(team, enterprise) for team, enterprise in key_rows(workspace)]
+    return any(deleted)
 
 
 class WorkspaceLookup:

@@ -249,7 +249,16 @@ class Harness:
         view = self.slack.home_views.get(user_id) or {"id": "VHOME", "type": "home", "blocks": []}
         return self.send_action(view, action_id, team_id=team_id, user_id=user_id, **action)
 
-    def send_event(self, event: dict[str, Any], *, team_id: str = TEAM) -> requests.Response:
+    def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        team_id: str = TEAM,
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
+    ) -> requests.Response:
+        """An Events API callback; on Enterprise Grid it names the org (api.slack.com/apis/
+        events-api#callback-field: enterprise_id, is_ext_shared_channel, authorizations)."""
         body = {
             "token": "deprecated-verification-token",
             "team_id": team_id,
@@ -258,16 +267,19 @@ class Harness:
             "type": "event_callback",
             "event_id": f"Ev{time.time_ns()}",
             "event_time": int(time.time()),
+            "is_ext_shared_channel": False,
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": team_id,
+                    "enterprise_id": enterprise_id,
+                    "team_id": None if is_enterprise_install else team_id,
                     "user_id": "UBOT",
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": is_enterprise_install,
                 }
             ],
         }
+        if enterprise_id:
+            body["enterprise_id"] = enterprise_id
         return self.post(json.dumps(body), content_type="application/json")
 
     # -- journeys -----------------------------------------------------------------------------

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 
 from bot import ids
 from bot.store.audit import Action
-from tests.harness import ADMIN, LIVE_KEY, OTHER_KEY, SANDBOX_KEY, TEAM, USER, Harness
+from tests.harness import (
+    ADMIN,
+    LIVE_KEY,
+    OTHER_KEY,
+    SANDBOX_KEY,
+    TEAM,
+    USER,
+    Harness,
+    wait_until,
+)
 from tests.schemas import assert_valid_home, assert_valid_modal
 
 
@@ -19,11 +28,40 @@ def key_state(text: str | None) -> dict:
     }
 
 
-def open_connect(h: Harness, user_id: str = ADMIN) -> dict:
-    h.send_command("connect", user_id=user_id)
-    call = h.slack.wait_for("views.open")[-1]
-    assert_valid_modal(call.args["view"])
-    return call.response["view"]
+def open_connect(h: Harness, user_id: str = ADMIN, subcommand: str = "connect") -> dict:
+    """The modal as Slack shows it: opened at once, filled once rights are known."""
+    before = len(h.slack.calls("views.open"))
+    h.send_command(subcommand, user_id=user_id)
+    opened = h.slack.wait_for("views.open", before + 1)[-1].response["view"]
+    wait_until(lambda: shown(h, opened["id"])["callback_id"] != ids.EDIT_RESULT_VIEW)
+    view = shown(h, opened["id"])
+    assert_valid_shown(h, opened["id"])
+    return view
+
+
+def assert_valid_shown(h: Harness, view_id: str) -> None:
+    """Validate what the app last sent for the view (Slack adds fields to the one it holds)."""
+    sent = [
+        c.args["view"]
+        for c in h.slack.requests
+        if c.method in ("views.open", "views.update")
+        and ((c.response or {}).get("view") or {}).get("id") == view_id
+    ]
+    assert_valid_modal(sent[-1])
+
+
+def shown(h: Harness, view_id: str) -> dict:
+    """The view as the person sees it now (after every views.update)."""
+    with h.slack._lock:
+        return json.loads(json.dumps(h.slack.views[view_id]))
+
+
+def outcome(h: Harness, view_id: str) -> dict:
+    """The connect modal after its submission was checked in the background."""
+    h.background.wait_idle()
+    view = shown(h, view_id)
+    assert_valid_shown(h, view_id)
+    return view
 
 
 def raw_rows(h: Harness) -> bytes:
@@ -41,9 +79,11 @@ def test_admin_connects_a_valid_key(any_db_harness: Harness) -> None:
 
     body = response.json()
     assert body["response_action"] == "update"
-    assert_valid_modal(body["view"])
-    assert "sk_live_…1234" in json.dumps(body["view"], ensure_ascii=False)
+    assert "Checking" in json.dumps(body["view"])
+    done = outcome(h, view["id"])
+    assert "sk_live_…1234" in json.dumps(done, ensure_ascii=False)
     assert LIVE_KEY not in response.text
+    assert all(LIVE_KEY not in json.dumps(c.args) for c in h.slack.requests)
     verify = h.bunce.requests[-1]
     assert (verify.method, verify.path, verify.query) == (
         "GET",
@@ -64,11 +104,12 @@ def test_admin_connects_a_valid_key(any_db_harness: Harness) -> None:
 def test_rejected_key_is_an_inline_error_and_nothing_is_stored(harness: Harness) -> None:
     view = open_connect(harness)
 
-    response = harness.send_submission(view, key_state(OTHER_KEY), user_id=ADMIN)
+    harness.send_submission(view, key_state(OTHER_KEY), user_id=ADMIN)
 
-    body = response.json()
-    assert body["response_action"] == "errors"
-    assert "Bunce rejected this key" in body["errors"][ids.CONNECT_KEY]
+    again = outcome(harness, view["id"])
+    assert again["callback_id"] == ids.CONNECT_VIEW  # the form again, to paste another key
+    assert "Bunce rejected this key" in json.dumps(again)
+    assert OTHER_KEY not in json.dumps(again)  # what was typed is never sent back
     assert harness.services.keys.has(TEAM) is False
 
 
@@ -79,6 +120,7 @@ def test_a_live_key_is_checked_on_the_live_host_and_a_test_key_on_the_sandbox(
     view = open_connect(harness)
 
     harness.send_submission(view, key_state(SANDBOX_KEY), user_id=ADMIN)
+    outcome(harness, view["id"])
 
     assert harness.bunce.requests[-1].env == "sandbox"
     info = harness.services.keys.info(TEAM)
@@ -103,7 +145,7 @@ def test_bunce_down_or_slow_during_verify_stores_nothing(harness: Harness) -> No
         response = harness.send_submission(view, key_state(LIVE_KEY), user_id=ADMIN)
 
         assert response.elapsed.total_seconds() < 3.0  # inside Slack's window
-        assert "Couldn't verify" in response.json()["errors"][ids.CONNECT_KEY]
+        assert "Couldn't verify" in json.dumps(outcome(harness, view["id"]))
         assert harness.services.keys.has(TEAM) is False
 
 
@@ -111,14 +153,17 @@ def test_non_admin_cannot_open_connect_nor_submit_a_crafted_one(harness: Harness
     harness.bunce.add_key(LIVE_KEY)
     refused_url = harness.slack.response_url()
 
-    harness.send_command("connect", user_id=USER, response_url=refused_url)
+    refused = open_connect(harness, user_id=USER)
     admin_view = open_connect(harness)
-    crafted = harness.send_submission(admin_view, key_state(LIVE_KEY), user_id=USER)
+    harness.send_submission(admin_view, key_state(LIVE_KEY), user_id=USER)
+    crafted = outcome(harness, admin_view["id"])
+    harness.send_command("connect", user_id=USER, response_url=refused_url)  # now known
 
-    refusal = harness.slack.wait_for_response_posts(1)[0].body
-    assert "only a workspace admin" in refusal["text"]
-    assert len(harness.slack.calls("views.open")) == 1  # only the admin's
-    assert "only a workspace admin" in crafted.json()["errors"][ids.CONNECT_KEY]
+    assert "only a workspace admin" in json.dumps(refused)
+    assert "only a workspace admin" in json.dumps(crafted)
+    again = harness.slack.wait_for_response_posts(1)[0].body
+    assert "only a workspace admin" in again["text"]
+    assert len(harness.slack.calls("views.open")) == 2  # no modal once the answer is known
     assert harness.services.keys.has(TEAM) is False
     assert harness.bunce.requests == []
 
@@ -130,8 +175,10 @@ def test_listed_users_are_admins(fake_slack, fake_bunce, sqlite_url) -> None:  #
         h.bunce.add_key(LIVE_KEY)
         view = open_connect(h, user_id=USER)
         h.send_submission(view, key_state(LIVE_KEY), user_id=USER)
+        outcome(h, view["id"])
 
         assert h.services.keys.has(TEAM)
+        assert h.slack.calls("users.info") == []  # listed: Slack isn't asked
 
 
 def test_replace_key_records_a_replacement(harness: Harness) -> None:
@@ -140,6 +187,7 @@ def test_replace_key_records_a_replacement(harness: Harness) -> None:
     view = open_connect(harness)
 
     harness.send_submission(view, key_state(OTHER_KEY), user_id=ADMIN)
+    outcome(harness, view["id"])
 
     assert "replaces the current live key" in json.dumps(view["blocks"])
     assert harness.services.keys.get(TEAM).key == OTHER_KEY  # type: ignore[union-attr]
@@ -148,17 +196,18 @@ def test_replace_key_records_a_replacement(harness: Harness) -> None:
 
 def test_disconnect_by_command_asks_then_deletes(harness: Harness) -> None:
     harness.store_key()
-    harness.send_command("disconnect", user_id=ADMIN)
-    view = harness.slack.wait_for("views.open")[0].response["view"]
+    view = open_connect(harness, subcommand="disconnect")
     assert "sk_live_…1234" in json.dumps(view["blocks"], ensure_ascii=False)
 
-    crafted = harness.send_submission(view, {"values": {}}, user_id=USER)
+    harness.send_submission(view, {"values": {}}, user_id=USER)
+    crafted = outcome(harness, view["id"])
     still_there = harness.services.keys.has(TEAM)
-    done = harness.send_submission(view, {"values": {}}, user_id=ADMIN)
+    harness.send_submission(view, {"values": {}}, user_id=ADMIN)
+    done = outcome(harness, view["id"])
 
-    assert "only a workspace admin" in json.dumps(crafted.json()["view"])
+    assert "only a workspace admin" in json.dumps(crafted)
     assert still_there
-    assert done.json()["view"]["title"]["text"] == "Bunce disconnected"
+    assert done["title"]["text"] == "Bunce disconnected"
     assert harness.services.keys.has(TEAM) is False
     assert harness.services.audit.last(TEAM, action=Action.KEY_DISCONNECTED).user_id == ADMIN  # type: ignore[union-attr]
 

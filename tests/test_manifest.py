@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot import ids
-from tests.schemas import manifest_error, requires_schemas
+from tests.schemas import manifest_error, requires_schemas, schemas_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.yml"
@@ -58,6 +58,7 @@ CALL = re.compile(
     r"\.(?!api_call\()([a-z]+_[a-zA-Z0-9_]+)\("  # client.chat_postMessage(
     r"|\bapi_call\(\s*[\"']([a-zA-Z0-9_.]+)[\"']"  # client.api_call("chat.postMessage"
     r"|\b(say)\("  # Bolt's say(
+    r"|\bcall\(\s*\w+\.([a-z]+_[a-zA-Z0-9_]+)\s*[,)]"  # call(client.chat_postMessage, …)
 )
 
 
@@ -68,8 +69,8 @@ def load_manifest() -> dict:
 def web_api_calls(source: str) -> set[str]:
     """WebClient-style method names called in `source` (api_call("a.b") counts as a_b)."""
     found = set()
-    for method, api_call, say in CALL.findall(source):
-        name = method or api_call.replace(".", "_") or say
+    for method, api_call, say, wrapped in CALL.findall(source):
+        name = method or api_call.replace(".", "_") or say or wrapped
         found.add(ALIASES.get(name, name))
     return found
 
@@ -181,9 +182,34 @@ def test_features_and_settings_the_app_relies_on() -> None:
 def test_http_setup_is_documented_in_comments() -> None:
     text = MANIFEST.read_text(encoding="utf-8")
 
-    assert "# url: https://YOUR_HOST/slack/events" in text
-    assert text.count("# request_url: https://YOUR_HOST/slack/events") == 2
+    urls = re.findall(r"^\s*# (\w+): https://YOUR_HOST/slack/events\s*$", text, re.MULTILINE)
+
+    assert sorted(urls) == ["message_menu_options_url", "request_url", "request_url", "url"]
+    assert "uncomment the four request URLs below" in text  # the header counts them right
     assert "https://YOUR_HOST/slack/oauth_redirect" in text
+    assert "SLACK_SIGNING_SECRET" in text
+
+
+def test_uncommenting_the_http_lines_gives_a_valid_http_manifest() -> None:
+    text = MANIFEST.read_text(encoding="utf-8")
+    lines = [
+        re.sub(
+            r"^(\s*)# ((?:url|request_url|message_menu_options_url|redirect_urls):)", r"\1\2", line
+        )
+        for line in text.splitlines()
+    ]
+    http = yaml.safe_load(
+        "\n".join(lines).replace("#   - https://YOUR_HOST", "  - https://YOUR_HOST")
+    )
+    http["settings"]["socket_mode_enabled"] = False
+
+    assert http["features"]["slash_commands"][0]["url"].endswith("/slack/events")
+    assert http["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert http["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert http["settings"]["interactivity"]["message_menu_options_url"].endswith("/slack/events")
+    assert http["oauth_config"]["redirect_urls"] == ["https://YOUR_HOST/slack/oauth_redirect"]
+    if schemas_dir() is not None:
+        assert manifest_error(http) is None
 
 
 # --- Web API calls in bot/ need only declared scopes -------------------------------------------

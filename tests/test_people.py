@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from bot import ids
-from tests.fakes.slack import FILES_SCOPES
+from tests.conftest import running_app
+from tests.fakes.bunce import FakeBunceApi
+from tests.fakes.slack import FILES_SCOPES, FakeSlackApi
 from tests.harness import CHANNEL, LIVE_KEY, TEAM, TOKENS, USER, Harness, state_for, wait_until
 from tests.schemas import assert_valid_message, assert_valid_modal
 
 MESSAGE_TS = "1700000000.000100"
+SECRET = "C0SECRET"  # a public channel the bot is not in
+QUICK_TIMEOUT = 1  # seconds: the app's Slack client timeout in the timeout tests
 
 
-def shortcut(h: Harness, text: str, files: list[dict] | None = None) -> dict:
+def shortcut(
+    h: Harness,
+    text: str,
+    files: list[dict] | None = None,
+    *,
+    channel: str = CHANNEL,
+    response_url: str | None = None,
+) -> dict:
     """Run the message shortcut on a message; return the modal once it shows what was found."""
     before = len(h.slack.calls("views.open"))
     payload = {
@@ -22,10 +34,10 @@ def shortcut(h: Harness, text: str, files: list[dict] | None = None) -> dict:
         "callback_id": ids.ADD_PEOPLE_SHORTCUT,
         "team": {"id": TEAM},
         "user": {"id": USER, "team_id": TEAM},
-        "channel": {"id": CHANNEL},
+        "channel": {"id": channel},
         "api_app_id": "A0BUNCE",
         "trigger_id": h.slack.issue_trigger(),
-        "response_url": h.slack.response_url(),
+        "response_url": response_url or h.slack.response_url(),
         "message_ts": MESSAGE_TS,
         "message": {"type": "message", "ts": MESSAGE_TS, "text": text, "files": files or []},
     }
@@ -36,8 +48,12 @@ def shortcut(h: Harness, text: str, files: list[dict] | None = None) -> dict:
     return h.slack.views[view_id]
 
 
-def choose(h: Harness, view: dict, segment: dict) -> None:
-    option = {"text": {"type": "plain_text", "text": segment["name"]}, "value": segment["id"]}
+def choose(h: Harness, view: dict, segment: dict, option: dict | None = None) -> None:
+    """Submit the modal with `segment` chosen (`option`: as the segment search offered it)."""
+    option = option or {
+        "text": {"type": "plain_text", "text": segment["name"]},
+        "value": segment["id"],
+    }
     state = {
         "values": {
             ids.ADD_PEOPLE_SEGMENT: {
@@ -137,6 +153,9 @@ def test_a_batch_failing_midway_is_reported_exactly_and_retry_adds_only_the_rest
     summary = harness.slack.calls("chat.update")[-1].args
     assert_valid_message(summary)
     retry = next(e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"])
+    modal = harness.slack.calls("views.update")[-1].args["view"]  # the open modal says it too
+    assert_valid_modal(modal)
+    assert "Retry" in json.dumps(modal["blocks"]) and "150 were not added" in json.dumps(modal)
     before = len(adds(harness))
     harness.send_action({"id": "VNONE", "type": "home"}, ids.ADD_PEOPLE_RETRY, value=retry["value"])
     wait_until(lambda: len(harness.bunce.members(LIVE_KEY, segment["id"])) == 250, 15)
@@ -244,3 +263,159 @@ def test_tampered_add_people_form_is_refused(harness: Harness, value: str) -> No
     assert response.json()["response_action"] == "errors"
     harness.background.wait_idle()
     assert adds(harness) == []
+
+
+# ---- files the bot can't read (issue 10) ---------------------------------------------------
+
+
+def with_files(h: Harness) -> None:
+    h.slack.add_workspace(TEAM, TOKENS[TEAM], scopes=FILES_SCOPES)
+    h.slack.add_channel(SECRET, is_member=False, name="secret")
+    h.store_key()
+
+
+@pytest.mark.parametrize("restricted", [False, True], ids=["full-object", "file-access-stub"])
+def test_a_file_in_a_channel_the_bot_is_not_in_says_invite_me(
+    any_db_harness: Harness, restricted: bool
+) -> None:
+    h = any_db_harness
+    with_files(h)
+    h.slack.add_file("F0SECRET", b"email\nann@example.com\n", channels=[SECRET])
+
+    view = shortcut(
+        h, "", [h.slack.message_file("F0SECRET", restricted=restricted)], channel=SECRET
+    )
+
+    text = json.dumps(view["blocks"])
+    name = "the attached file" if restricted else "people.csv"
+    assert (
+        f"I can't read {name}: I'm not in <#{SECRET}>. Invite me with /invite @Bunce and try again."
+    ) in text
+    assert "No email addresses or customer ids could be read" in text
+    assert h.slack.calls("files.info")[0].response["error"] == "file_not_found"
+    assert h.slack.downloads() == []
+    assert h.slack.calls("conversations.join") == []  # never joins to read a file
+    assert not h.slack.is_member(SECRET)
+
+
+def test_a_file_access_stub_is_looked_up_and_read(any_db_harness: Harness) -> None:
+    h = any_db_harness
+    with_files(h)
+    segment = h.bunce.add_segment(LIVE_KEY, "From stub")
+    h.slack.add_file("F0CSV", b"email\nann@example.com\nbob@example.org\n", channels=[CHANNEL])
+    h.slack.add_file("F0PNG", b"\x89PNG", name="logo.png", filetype="png", mimetype="image/png")
+    # The bot's own upload in a channel it is not in is still readable to it.
+    h.slack.add_file("F0OWN", b"carol@example.net\n", channels=[SECRET], user="UBOT")
+    files = [h.slack.message_file(f, restricted=True) for f in ("F0CSV", "F0PNG", "F0OWN")]
+    assert files[0] == {
+        "id": "F0CSV",
+        "mode": "file_access",
+        "file_access": "check_file_info",
+        "created": 0,
+        "timestamp": 0,
+        "user": "",
+    }
+
+    view = shortcut(h, "", files)
+
+    text = json.dumps(view["blocks"])
+    assert "*3 valid*, 0 ignored" in text
+    assert ":warning:" not in text  # the PNG is skipped without a word
+    assert {c.args["file"] for c in h.slack.calls("files.info")} == {"F0CSV", "F0PNG", "F0OWN"}
+    assert {d.file_id for d in h.slack.downloads()} == {"F0CSV", "F0OWN"}
+    choose(h, view, segment)
+    assert "Added 3 people to *From stub*" in thread_summary(h)
+
+
+# ---- the summary always reaches someone (issue 10) ------------------------------------------
+
+
+def test_summary_and_retry_reach_the_person_by_dm_when_nothing_else_works(
+    any_db_harness: Harness,
+) -> None:
+    h = any_db_harness
+    h.store_key()
+    segment = h.bunce.add_segment(LIVE_KEY, "Unlucky")
+    url = h.slack.response_url()
+    view = shortcut(h, "a@x.io b@x.io", response_url=url)
+    h.slack.close_view(view["id"])  # the person closed the modal
+    h.slack.expire_response_url(url)
+    h.slack.fail_next("chat.postMessage", error="not_in_channel")  # the thread status
+    h.bunce.fail_next(status=503, times=3, path="/segments/*/customers")
+
+    choose(h, view, segment)
+
+    h.slack.wait_for("chat.postMessage", 2, timeout=15)
+    h.background.wait_idle(timeout=15)
+    assert [p.status for p in h.slack.response_posts(url)] == [404]  # tried first, expired
+    opened = h.slack.calls("conversations.open")[-1]
+    assert opened.args["users"] == USER
+    dm = h.slack.calls("chat.postMessage")[-1]
+    assert dm.args["channel"] == opened.response["channel"]["id"]
+    assert "Added 0 of 2 people to *Unlucky*; 2 were not added" in dm.args["text"]
+    assert_valid_message(dm.args)
+    retry = [e for b in dm.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["action_id"] for e in retry] == [ids.ADD_PEOPLE_RETRY]
+
+
+@pytest.fixture
+def quick_harness(
+    database_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
+) -> Iterator[Harness]:
+    """The app with a 1 s Slack timeout, so a late answer is a timeout within the test."""
+    env = {"SLACK_TIMEOUT_SECONDS": str(QUICK_TIMEOUT)}
+    with running_app(database_url, fake_slack, fake_bunce, env) as running:
+        yield running
+
+
+def test_a_timed_out_status_post_is_not_repeated_and_the_summary_uses_the_response_url(
+    quick_harness: Harness,
+) -> None:
+    h = quick_harness
+    h.store_key()
+    segment = h.bunce.add_segment(LIVE_KEY, "Slow Slack")
+    url = h.slack.response_url()
+    view = shortcut(h, "a@x.io b@x.io", response_url=url)
+    h.slack.close_view(view["id"])
+    # Slack posts the status but answers after the client gave up: the outcome is unknown.
+    h.slack.fail_next("chat.postMessage", error=None, delay=QUICK_TIMEOUT + 2)
+
+    choose(h, view, segment)
+
+    post = h.slack.wait_for_response_posts(1, timeout=15, token=url)[0]
+    h.background.wait_idle(timeout=15)
+    assert post.status == 200
+    assert post.body["response_type"] == "ephemeral"
+    assert "Added 2 people to *Slow Slack*" in post.body["text"]
+    assert_valid_message(post.body)
+    assert len(h.slack.calls("chat.postMessage")) == 1  # not posted again blindly
+    assert len(h.slack.messages(CHANNEL)) == 1
+    assert len(h.bunce.members(LIVE_KEY, segment["id"])) == 2
+
+
+# ---- option labels are plain text (issue 10) ------------------------------------------------
+
+
+def test_a_segment_name_with_markup_characters_is_shown_as_typed(harness: Harness) -> None:
+    harness.store_key()
+    segment = harness.bunce.add_segment(LIVE_KEY, "A & B <x>")
+    suggestion = {
+        "type": "block_suggestion",
+        "action_id": ids.ADD_PEOPLE_SEGMENT,
+        "block_id": ids.ADD_PEOPLE_SEGMENT,
+        "value": "a &",
+        "team": {"id": TEAM},
+        "user": {"id": USER, "team_id": TEAM},
+        "api_app_id": "A0BUNCE",
+        "view": {"id": "V1", "type": "modal", "callback_id": ids.ADD_PEOPLE_VIEW},
+    }
+    options = harness.send_payload(suggestion).json()["options"]
+    assert [o["text"]["text"] for o in options] == ["New segment…", "A & B <x>"]
+    view = shortcut(harness, "ann@example.com")
+
+    choose(harness, view, segment, option=options[1])
+
+    text = thread_summary(harness)
+    assert "Added 1 person to *A &amp; B &lt;x&gt;*" in text
+    assert "&amp;amp;" not in text
+    assert_valid_message(harness.slack.calls("chat.update")[-1].args)

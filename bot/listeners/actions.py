@@ -8,16 +8,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.connection import check_connection, disconnect
 from bot.home import publish_home
 from bot.listeners import payload
 from bot.services import Services
+from bot.slack_calls import call
 from bot.store.audit import Action
 from bot.store.db import StoreError
 from bot.ui.connect import build_connect_modal, build_refusal_view
+from bot.ui.manage import build_loading_modal
 from bot.ui.messages import STORE_UNAVAILABLE, TAMPERED
 from bot.ui.metadata import decode_metadata, encode_metadata
 from bot.ui.modals import build_create_modal
@@ -40,10 +41,7 @@ def register(app: App, services: Services) -> None:
             return
         origin, form = decoded
         modal = build_create_modal(encode_metadata(services.signer, origin), form)
-        try:
-            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modal)
-        except SlackApiError as error:
-            logger.info("retry views.update failed error=%s", error.response.get("error"))
+        call(client.views_update, view_id=view.get("id"), hash=view.get("hash"), view=modal)
 
     def handle_test_action(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
@@ -52,31 +50,55 @@ def register(app: App, services: Services) -> None:
         workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         services.background.submit(_test_then_publish, client, workspace, user_id, services)
 
-    def admin_only(handler: Handler) -> Callable[..., None]:
-        """Home controls change the connection: refuse anyone else, even with a crafted payload."""
+    def admin_only(handler: Handler, *, opens: str | None = None) -> Callable[..., None]:
+        """Home controls change the connection: refuse anyone else, even with a crafted payload.
+
+        Asking Slack who is an admin (users.info) can outlast the click's 3 s trigger, so a
+        control that `opens` a modal opens a loading one first when the answer isn't known.
+        """
 
         def listener(
             ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
         ) -> None:
             ack()
             workspace, user_id = Workspace.from_context(context), payload.user_id(body)
+            known = services.admins.known(workspace, user_id)
+            if opens and known is None:
+                view_id = payload.open_view(client, body, build_loading_modal(opens))
+                if view_id is None:
+                    return
+                body = {**body, "view_id": view_id}  # handlers update it instead of opening
             if not services.admins.is_admin(client, workspace, user_id):
                 logger.warning("refused admin action %s user=%s", workspace.log_fields(), user_id)
-                payload.open_view(client, body, build_refusal_view())
+                _show(client, body, build_refusal_view(), workspace, user_id)
                 return
             try:
                 changed = handler(body, client, workspace, user_id)
             except StoreError:
                 logger.exception("home action failed %s", workspace.log_fields())
-                payload.open_view(client, body, build_refusal_view(STORE_UNAVAILABLE))
+                _show(client, body, build_refusal_view(STORE_UNAVAILABLE), workspace, user_id)
                 return
             if changed:
                 publish_home(client, workspace, user_id, services)
 
         return listener
 
+    def _show(
+        client: WebClient,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        workspace: Workspace,
+        user_id: str,
+    ) -> None:
+        """In the loading modal, else a new one; if the trigger has expired meanwhile, redraw
+        the tab, which then shows this person what they may do."""
+        if body.get("view_id"):
+            payload.update_view(client, body["view_id"], view)
+        elif payload.open_view(client, body, view) is None:
+            publish_home(client, workspace, user_id, services)
+
     def open_connect(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
-        payload.open_view(client, body, build_connect_modal(find_key_info(services.keys, ws)))
+        _show(client, body, build_connect_modal(find_key_info(services.keys, ws)), ws, user)
         return False  # the connect submission redraws the tab
 
     def remove_key(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
@@ -109,8 +131,8 @@ def register(app: App, services: Services) -> None:
 
     app.action(ids.RETRY_ACTION)(handle_retry_action)
     app.action(ids.HOME_TEST)(handle_test_action)
-    app.action(ids.HOME_CONNECT)(admin_only(open_connect))
-    app.action(ids.HOME_REPLACE)(admin_only(open_connect))
+    app.action(ids.HOME_CONNECT)(admin_only(open_connect, opens="Connect Bunce"))
+    app.action(ids.HOME_REPLACE)(admin_only(open_connect, opens="Connect Bunce"))
     app.action(ids.HOME_DISCONNECT)(admin_only(remove_key))
     app.action(ids.HOME_DEFAULT_CHANNEL)(admin_only(set_default))
     app.action(ids.HOME_CLEAR_DEFAULT)(admin_only(clear_default))

@@ -7,21 +7,24 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.home import home_model
 from bot.listeners.manage import send_list
+from bot.listeners.payload import open_modal, update_view
 from bot.segments import SegmentForm
 from bot.services import Services
 from bot.store.db import StoreError
 from bot.ui.command import parse_command_text
 from bot.ui.connect import (
     NOT_ADMIN,
+    NOTHING_TO_DISCONNECT,
     build_connect_modal,
     build_disconnect_modal,
+    build_refusal_view,
     build_status_message,
 )
+from bot.ui.manage import build_loading_modal
 from bot.ui.messages import NOT_CONNECTED, STORE_UNAVAILABLE, build_help_message, ephemeral
 from bot.ui.metadata import Origin, encode_metadata
 from bot.ui.modals import build_create_modal
@@ -111,22 +114,38 @@ def register(app: App, services: Services) -> None:
         workspace: Workspace,
         respond: Respond,
     ) -> None:
-        if not services.admins.is_admin(client, workspace, command.get("user_id")):
+        user_id, trigger_id = command.get("user_id"), command.get("trigger_id")
+        known = services.admins.known(workspace, user_id)
+        if known is False:
             respond(**ephemeral(NOT_ADMIN))
             return
+        view_id = None
+        if known is None:
+            # Asking Slack (users.info) can outlast the trigger's 3 s: hold it with a modal.
+            title = "Connect Bunce" if name == "connect" else "Disconnect Bunce"
+            view_id = _open(client, trigger_id, build_loading_modal(title), workspace, respond)
+            if view_id is None:
+                return
+        view = _admin_view(name, client, workspace, user_id)
+        if view_id is not None:
+            update_view(client, view_id, view)
+        else:
+            _open(client, trigger_id, view, workspace, respond)
+
+    def _admin_view(
+        name: str, client: WebClient, workspace: Workspace, user_id: str | None
+    ) -> dict[str, Any]:
+        if not services.admins.is_admin(client, workspace, user_id):
+            return build_refusal_view()
         try:
             info = find_key_info(services.keys, workspace)
         except StoreError:
-            respond(**ephemeral(STORE_UNAVAILABLE))
-            return
+            return build_refusal_view(STORE_UNAVAILABLE)
         if name == "connect":
-            view = build_connect_modal(replacing=info)
-        elif info is None:
-            respond(**ephemeral("This workspace isn't connected to Bunce: nothing to disconnect."))
-            return
-        else:
-            view = build_disconnect_modal(info)
-        _open(client, command.get("trigger_id"), view, workspace, respond)
+            return build_connect_modal(replacing=info)
+        if info is None:
+            return build_refusal_view(NOTHING_TO_DISCONNECT)
+        return build_disconnect_modal(info)
 
     app.command(ids.COMMAND)(handle_segment_command)
 
@@ -137,10 +156,10 @@ def _open(
     view: dict[str, Any],
     workspace: Workspace,
     respond: Respond,
-) -> None:
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        code = error.response.get("error")
-        logger.warning("views.open failed error=%s %s", code, workspace.log_fields())
+) -> str | None:
+    """The opened view's id; else the person is told to run the command again."""
+    view_id = open_modal(client, trigger_id, view)
+    if view_id is None:
+        logger.warning("modal not opened %s", workspace.log_fields())
         respond(**ephemeral(MODAL_FAILED))
+    return view_id

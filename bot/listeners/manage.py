@@ -18,6 +18,7 @@ from bot.services import Services
 from bot.store.db import StoreError
 from bot.ui.connect import build_refusal_view
 from bot.ui.manage import (
+    QUERY_MAX,
     build_edit_modal,
     build_edit_result_view,
     build_loading_modal,
@@ -49,6 +50,7 @@ def send_list(
     respond: Respond,
 ) -> None:
     """Fetch (off the ack path) and show one page of the list, replacing the previous one."""
+    words = words[:QUERY_MAX]  # the title shows what was searched
     try:
         key = find_key(services.keys, workspace)
         if key is None:
@@ -155,13 +157,15 @@ def register(app: App, services: Services) -> None:
         if segment_id is None:
             payload.open_view(client, body, build_refusal_view(TAMPERED))
             return
-        if not may_edit(client, workspace, user_id, segment_id, services):
-            payload.open_view(client, body, build_refusal_view(NOT_EDITOR))
-            return
-        # Open at once (the trigger lives 3 s), then fill it once Bunce has answered.
+        # Open at once (the trigger lives 3 s; asking Slack whether this person is an admin may
+        # take longer), then fill it once the rights are known and Bunce has answered.
         view_id = payload.open_view(client, body, build_loading_modal("Edit segment"))
-        if view_id:
-            services.background.submit(_fill_edit, workspace, segment_id, view_id, client)
+        if view_id is None:
+            return
+        if not may_edit(client, workspace, user_id, segment_id, services):
+            payload.update_view(client, view_id, build_refusal_view(NOT_EDITOR))
+            return
+        services.background.submit(_fill_edit, workspace, segment_id, view_id, client)
 
     def _fill_edit(workspace: Workspace, segment_id: str, view_id: str, client: WebClient) -> None:
         try:
@@ -185,15 +189,14 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={ids.NAME: TAMPERED})
             return
         workspace, user_id = Workspace.from_context(context), payload.user_id(body)
-        if not may_edit(client, workspace, user_id, data["id"], services):
-            ack(response_action="update", view=build_refusal_view(NOT_EDITOR))
-            return
         # Same inputs as the create form; there is no channel to choose, so validation gets one.
         form = parse_create_form(view, default_channel=NO_CHANNEL).normalised()
         errors = validate(form)
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        # Rights are checked again (a crafted submission must change nothing), after the ack:
+        # asking Slack may take longer than the 3 s a submission's answer may.
         ack(response_action="update", view=build_loading_modal("Edit segment", "Saving…"))
         services.background.submit(
             _save, workspace, user_id, data["id"], form, view.get("id"), client
@@ -208,6 +211,9 @@ def register(app: App, services: Services) -> None:
         client: WebClient,
     ) -> None:
         try:
+            if not may_edit(client, workspace, user_id, segment_id, services):
+                payload.update_view(client, view_id, build_refusal_view(NOT_EDITOR))
+                return
             key = find_key(services.keys, workspace)
             if key is None:
                 raise StoreError("not connected")

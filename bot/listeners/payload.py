@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.announce import update_view
+from bot.slack_calls import call
 
-__all__ = ["action_value", "open_view", "update_view", "user_id"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["action_value", "open_modal", "open_view", "update_view", "user_id"]
 
 
 def user_id(body: dict[str, Any]) -> str:
@@ -26,9 +23,11 @@ def action_value(body: dict[str, Any]) -> object:
 
 
 def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> str | None:
-    """views.open with the payload's trigger; the new view's id, or None if Slack refused."""
-    try:
-        return client.views_open(trigger_id=body.get("trigger_id"), view=view)["view"]["id"]
-    except SlackApiError as error:
-        logger.info("views.open failed error=%s", error.response.get("error"))
-        return None
+    """views.open with the payload's trigger; the new view's id, or None if it didn't open."""
+    return open_modal(client, body.get("trigger_id"), view)
+
+
+def open_modal(client: WebClient, trigger_id: object, view: dict[str, Any]) -> str | None:
+    """views.open; the new view's id, or None (refused, trigger expired, or no answer)."""
+    opened = call(client.views_open, trigger_id=trigger_id, view=view)
+    return (opened.get("view") or {}).get("id")

@@ -7,14 +7,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
+from bot.announce import notify_user
 from bot.bunce import BunceError
 from bot.listeners import payload
 from bot.people import Progress, read_attachments, run
 from bot.recipients import Recipients, merge, parse_message_text
 from bot.services import Services
+from bot.slack_calls import SlackResult, call
 from bot.store.audit import Action
 from bot.store.db import StoreError
 from bot.store.people import PeopleJob
@@ -58,16 +59,18 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
 
     def _prepare(workspace: Workspace, body: dict[str, Any], client: WebClient, view_id: str):  # type: ignore[no-untyped-def]
         message = body.get("message") or {}
-        found, notes = read_attachments(client, message.get("files"))
-        people = merge(parse_message_text(str(message.get("text") or "")), found)
         channel = (body.get("channel") or {}).get("id")
+        found, notes = read_attachments(client, message.get("files"), channel)
+        people = merge(parse_message_text(str(message.get("text") or "")), found)
         thread = message.get("thread_ts") or message.get("ts")
         try:
             job = _record(workspace, payload.user_id(body), channel, thread, people)
         except StoreError:
-            payload.update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
+            _update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
             return
-        metadata = sign_value(services.signer, {"job": job.id})
+        # The shortcut's response_url rides along (signed) for when the thread and the modal
+        # can't show the summary; it is not worth a column: it lives 30 minutes.
+        metadata = sign_value(services.signer, {"job": job.id, "response_url": _response_url(body)})
         view = build_add_people_modal(
             metadata,
             count=people.count,
@@ -75,7 +78,7 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             ignored_count=people.ignored_count,
             notes=notes,
         )
-        payload.update_view(client, view_id, view)
+        _update_view(client, view_id, view)
 
     def _record(
         workspace: Workspace,
@@ -107,7 +110,11 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         name = _card_name(message) or "This segment"
         metadata = sign_value(
             services.signer,
-            {"channel": (body.get("channel") or {}).get("id"), "thread": message.get("ts")},
+            {
+                "channel": (body.get("channel") or {}).get("id"),
+                "thread": message.get("ts"),
+                "response_url": _response_url(body),
+            },
         )
         view = build_add_people_modal(
             metadata,
@@ -145,13 +152,11 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         workspace = Workspace.from_context(context)
         info = find_key_info(services.keys, workspace)
         metadata = encode_metadata(services.signer, Origin())
-        try:
-            client.views_push(
-                trigger_id=body.get("trigger_id"),
-                view=build_create_modal(metadata, environment=info.environment if info else None),
-            )
-        except SlackApiError as error:
-            logger.info("views.push failed error=%s", error.response.get("error"))
+        call(
+            client.views_push,
+            trigger_id=body.get("trigger_id"),
+            view=build_create_modal(metadata, environment=info.environment if info else None),
+        )
 
     def handle_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
@@ -184,7 +189,9 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             response_action="update",
             view=build_progress_view(progress_text(0, len(job.people), segment_name)),
         )
-        services.background.submit(_run_job, job.id, workspace, client, view.get("id"))
+        services.background.submit(
+            _run_job, job.id, workspace, client, view.get("id"), data.get("response_url")
+        )
 
     def _job_for(
         data: dict[str, Any], values: dict[str, Any], workspace: Workspace, user_id: str
@@ -199,23 +206,40 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             return None
         return _record(workspace, user_id, data.get("channel"), data.get("thread"), people)
 
-    def _run_job(job_id: str, workspace: Workspace, client: WebClient, view_id: str | None) -> None:
+    def _run_job(
+        job_id: str,
+        workspace: Workspace,
+        client: WebClient,
+        view_id: str | None,
+        response_url: str | None,
+    ) -> None:
+        """Send the people, showing progress in the thread and the modal; the summary always
+        reaches the person: thread, else modal, else the response_url, else a DM."""
         job = services.people.get(job_id)
         key = find_key(services.keys, workspace)
         if job is None or key is None:
             return
         name = job.segment_name or job.segment_id or ""
-        status_ts = job.status_ts or _post_status(
-            client, job, progress_text(0, len(job.people), name)
-        )
-        if status_ts and status_ts != job.status_ts:
-            services.people.update(job.id, status_ts=status_ts)
+        status_ts = job.status_ts
+        if status_ts is None and job.channel_id:
+            # Posted once: when no answer comes Slack may have posted it, so no second try;
+            # the summary then goes by the fallbacks below.
+            status_ts = _post_status(client, job, progress_text(0, len(job.people), name))
+            if status_ts:
+                services.people.update(job.id, status_ts=status_ts)
+        modal = [view_id] if view_id else []  # emptied once the person closes it
+
+        def show(text: str, retry: str | None) -> bool:
+            shown = _edit_status(client, job, status_ts, build_summary_message(text, retry))
+            if modal:
+                answer = _update_view(client, modal[0], build_progress_view(text, retry))
+                if answer.error == "not_found":
+                    modal.clear()
+                shown = shown or answer.ok
+            return shown
 
         def report(progress: Progress) -> None:
-            text = progress_text(progress.added, progress.total, name)
-            _edit_status(client, job, status_ts, build_summary_message(text, None))
-            if view_id:
-                payload.update_view(client, view_id, build_progress_view(text))
+            show(progress_text(progress.added, progress.total, name), None)
 
         try:
             progress = run(
@@ -232,11 +256,11 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             progress.added, progress.total, job.ignored_count, name, progress.problem
         )
         retry = None if progress.finished else sign_value(services.signer, {"job": job.id})
-        summary = build_summary_message(text, retry)
-        if not _edit_status(client, job, status_ts, summary) and view_id is None:
-            logger.warning("people summary not delivered job=%s", job.id)
-        if view_id:
-            payload.update_view(client, view_id, build_progress_view(text))
+        if not show(text, retry):
+            # Ephemeral via the response_url, else a DM; an unanswered post counts as told.
+            summary = build_summary_message(text, retry)
+            if not notify_user(client, job.user_id, summary, response_url=response_url):
+                logger.warning("people summary not delivered job=%s", job.id)
         services.audit.record(
             Action.PEOPLE_ADDED,
             team_id=workspace.team_id,
@@ -255,8 +279,15 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         data = read_value(services.signer, payload.action_value(body))
         if data is None or not isinstance(data.get("job"), str):
             return
+        view = body.get("view") or {}
+        view_id = view.get("id") if view.get("type") == "modal" else None
         services.background.submit(
-            _run_job, data["job"], Workspace.from_context(context), client, None
+            _run_job,
+            data["job"],
+            Workspace.from_context(context),
+            client,
+            view_id,
+            _response_url(body),
         )
 
     app.message_shortcut(ids.ADD_PEOPLE_SHORTCUT)(handle_message_shortcut)
@@ -274,21 +305,31 @@ def _connected(services: Services, workspace: Workspace) -> bool:
         return False
 
 
+def _response_url(body: dict[str, Any]) -> str | None:
+    """Message shortcuts and message buttons carry one (30 minutes, 5 posts)."""
+    url = body.get("response_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def _update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> SlackResult:
+    """Replace the modal; `error == "not_found"` once the person has closed it."""
+    if not view_id:
+        return SlackResult(error="no_view")
+    return call(client.views_update, view_id=view_id, view=view)
+
+
 def _post_status(client: WebClient, job: PeopleJob, text: str) -> str | None:
     """The thread message that shows progress and, at the end, the summary."""
-    if not job.channel_id:
-        return None
-    try:
-        response = client.chat_postMessage(
-            channel=job.channel_id,
-            thread_ts=job.thread_ts,
-            text=text,
-            blocks=build_summary_message(text, None)["blocks"],
-        )
-    except SlackApiError as error:
-        logger.info("status not posted error=%s", error.response.get("error"))
-        return None
-    return response.get("ts")
+    answer = call(
+        client.chat_postMessage,
+        channel=job.channel_id,
+        thread_ts=job.thread_ts,
+        text=text,
+        blocks=build_summary_message(text, None)["blocks"],
+    )
+    if answer.unknown:
+        logger.warning("status post unanswered job=%s: not posting it again", job.id)
+    return answer.get("ts")
 
 
 def _edit_status(
@@ -296,14 +337,14 @@ def _edit_status(
 ) -> bool:
     if not ts or not job.channel_id:
         return False
-    try:
-        client.chat_update(
-            channel=job.channel_id, ts=ts, text=message["text"], blocks=message["blocks"]
-        )
-    except SlackApiError as error:
-        logger.info("status not updated error=%s", error.response.get("error"))
-        return False
-    return True
+    answer = call(
+        client.chat_update,
+        channel=job.channel_id,
+        ts=ts,
+        text=message["text"],
+        blocks=message["blocks"],
+    )
+    return answer.ok
 
 
 def _card_name(message: dict[str, Any]) -> str | None:

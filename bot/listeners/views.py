@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.connection import connect, disconnect
+from bot.connection import ConnectProblem, connect, disconnect, looks_like_key
 from bot.delivery import form_of, segment_from_record
 from bot.home import publish_home
 from bot.listeners import payload
@@ -20,7 +20,8 @@ from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
 from bot.ui import messages
 from bot.ui.connect import (
     CONNECT_ERRORS,
-    NOT_ADMIN,
+    build_checking_view,
+    build_connect_modal,
     build_connected_view,
     build_disconnected_view,
     build_refusal_view,
@@ -35,7 +36,7 @@ from bot.ui.modals import (
     parse_create_form,
 )
 from bot.worker import SubmissionWorker
-from bot.workspace import Workspace
+from bot.workspace import Workspace, find_key_info
 
 logger = logging.getLogger(__name__)
 
@@ -96,44 +97,79 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         workspace, user_id = Workspace.from_context(context), payload.user_id(body)
-        # Admin rights are checked here too: a crafted submission must change nothing.
-        if not services.admins.is_admin(client, workspace, user_id):
-            ack(response_action="errors", errors={ids.CONNECT_KEY: NOT_ADMIN})
+        view = body.get("view") or {}
+        text = parse_connect_key(view)
+        if not looks_like_key(text):  # no need to ask anyone: say so inline, at once
+            ack(
+                response_action="errors",
+                errors={ids.CONNECT_KEY: CONNECT_ERRORS[ConnectProblem.NOT_A_KEY]},
+            )
             return
-        text = parse_connect_key(body.get("view"))
-        try:
-            result = connect(workspace, user_id, text, services)
-        except StoreError:
-            logger.exception("storing the key failed %s", workspace.log_fields())
-            ack(response_action="errors", errors={ids.CONNECT_KEY: STORE_UNAVAILABLE})
-            return
-        if result.info is None:
-            error = CONNECT_ERRORS[result.problem] if result.problem else STORE_UNAVAILABLE
-            ack(response_action="errors", errors={ids.CONNECT_KEY: error})
-            return
-        ack(response_action="update", view=build_connected_view(result.info, result.replaced))
-        logger.info("bunce key connected %s user=%s", workspace.log_fields(), user_id)
-        services.background.submit(publish_home, client, workspace, user_id, services)
+        # Admin rights (users.info) and Bunce's verdict can each outlast Slack's 3 s: answer
+        # now, decide in the background, then replace the view with the outcome.
+        ack(response_action="update", view=build_checking_view())
+        services.background.submit(
+            _finish_connect, client, workspace, user_id, text, str(view.get("id")), services
+        )
 
     def handle_disconnect_submission(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         workspace, user_id = Workspace.from_context(context), payload.user_id(body)
-        if not services.admins.is_admin(client, workspace, user_id):
-            ack(response_action="update", view=build_refusal_view())
-            return
-        try:
-            disconnect(workspace, user_id, services)
-        except StoreError:
-            logger.exception("disconnect failed %s", workspace.log_fields())
-            ack(response_action="update", view=build_refusal_view(STORE_UNAVAILABLE))
-            return
-        ack(response_action="update", view=build_disconnected_view())
-        services.background.submit(publish_home, client, workspace, user_id, services)
+        view_id = str((body.get("view") or {}).get("id"))
+        ack(response_action="update", view=build_checking_view("Disconnecting…"))
+        services.background.submit(
+            _finish_disconnect, client, workspace, user_id, view_id, services
+        )
 
     app.view(ids.CREATE_VIEW)(handle_create_submission)
     app.view(ids.CONNECT_VIEW)(handle_connect_submission)
     app.view(ids.DISCONNECT_VIEW)(handle_disconnect_submission)
+
+
+def _finish_connect(
+    client: WebClient,
+    workspace: Workspace,
+    user_id: str,
+    text: str,
+    view_id: str,
+    services: Services,
+) -> None:
+    """Admin check (again: a crafted submission must change nothing), verify, store, show."""
+    if not services.admins.is_admin(client, workspace, user_id):
+        payload.update_view(client, view_id, build_refusal_view())
+        return
+    replacing = None
+    try:
+        replacing = find_key_info(services.keys, workspace)
+        result = connect(workspace, user_id, text, services)
+    except StoreError:
+        logger.exception("storing the key failed %s", workspace.log_fields())
+        payload.update_view(client, view_id, build_connect_modal(replacing, STORE_UNAVAILABLE))
+        return
+    if result.info is None:
+        problem = CONNECT_ERRORS[result.problem] if result.problem else STORE_UNAVAILABLE
+        payload.update_view(client, view_id, build_connect_modal(replacing, problem))
+        return
+    logger.info("bunce key connected %s user=%s", workspace.log_fields(), user_id)
+    payload.update_view(client, view_id, build_connected_view(result.info, result.replaced))
+    publish_home(client, workspace, user_id, services)
+
+
+def _finish_disconnect(
+    client: WebClient, workspace: Workspace, user_id: str, view_id: str, services: Services
+) -> None:
+    if not services.admins.is_admin(client, workspace, user_id):
+        payload.update_view(client, view_id, build_refusal_view())
+        return
+    try:
+        disconnect(workspace, user_id, services)
+    except StoreError:
+        logger.exception("disconnect failed %s", workspace.log_fields())
+        payload.update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
+        return
+    payload.update_view(client, view_id, build_disconnected_view())
+    publish_home(client, workspace, user_id, services)
 
 
 def _response_url(body: dict[str, Any], channel_id: str | None) -> str | None:
@@ -150,6 +186,10 @@ def _response_url(body: dict[str, Any], channel_id: str | None) -> str | None:
 def _view_of(record: SubmissionRecord) -> dict[str, Any]:
     """What a repeated submit shows: the outcome if known, else the same progress view."""
     if record.state == State.ANNOUNCED:
-        note = messages.announced_in(record.announced_channel_id or "")
+        note = messages.announcement_note(
+            record.announced_channel_id or record.channel_id,
+            posted=bool(record.announced_channel_id),
+            unconfirmed=record.announcement_unconfirmed,
+        )
         return build_success_view(segment_from_record(record), note)
     return build_progress_view(form_of(record))

@@ -83,6 +83,8 @@ _FAILURE_LIMIT = 32
 _URL_KEYS = ("response_url", "announce_response_url")
 _BUSY = (State.PENDING, State.CREATING, State.CREATED)
 _ENDED = (State.ANNOUNCED, State.FAILED)
+# An announced submission's `failure`: Slack never answered its card's post (mark_announced).
+ANNOUNCEMENT_UNCONFIRMED = "announce_unconfirmed"
 _MARKS = {
     State.CREATING: (State.PENDING, State.CREATING),
     State.CREATED: (State.PENDING, State.CREATING),
@@ -130,6 +132,11 @@ class SubmissionRecord(SubmissionDraft):
     lease_until: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def announcement_unconfirmed(self) -> bool:
+        """The card was posted to Slack but no answer came back: it may or may not be there."""
+        return self.state == State.ANNOUNCED and self.failure == ANNOUNCEMENT_UNCONFIRMED
 
     @property
     def terminal(self) -> bool:
@@ -283,10 +290,21 @@ class SubmissionStore:
         return self._mark(submission_id, owner, State.CREATED, values)
 
     def mark_announced(
-        self, submission_id: str, *, owner: str, channel_id: str | None, ts: str | None
+        self,
+        submission_id: str,
+        *,
+        owner: str,
+        channel_id: str | None,
+        ts: str | None,
+        unconfirmed: bool = False,
     ) -> SubmissionRecord:
-        """Record where the card went (None when it could not be posted anywhere)."""
-        values = {"announced_channel_id": channel_id, "announced_ts": ts}
+        """Record where the card went (None when it could not be posted anywhere); `unconfirmed`
+        when Slack didn't answer the post (kept in `failure`, unused once announced)."""
+        values = {
+            "announced_channel_id": channel_id,
+            "announced_ts": ts,
+            "failure": ANNOUNCEMENT_UNCONFIRMED if unconfirmed else None,
+        }
         return self._mark(submission_id, owner, State.ANNOUNCED, values)
 
     def mark_failed(

@@ -26,14 +26,24 @@ NOT_ADMIN = (
 )
 
 
-def build_connect_modal(replacing: WorkspaceKeyInfo | None = None) -> dict[str, Any]:
-    """Slack has no masked input, so the hint says the key shows while typed and how to rotate."""
+NOTHING_TO_DISCONNECT = "This workspace isn't connected to Bunce: nothing to disconnect."
+
+
+def build_connect_modal(
+    replacing: WorkspaceKeyInfo | None = None, problem: str | None = None
+) -> dict[str, Any]:
+    """Slack has no masked input, so the hint says the key shows while typed and how to rotate.
+
+    `problem` is why the last key wasn't saved (shown above an empty field: the key that was
+    typed is never sent back to Slack).
+    """
     intro = "Paste the workspace's Bunce secret key. Everyone here then creates segments with it."
     if replacing is not None:
         intro = (
             f"This replaces the current {replacing.environment} key `{replacing.hint}` "
             "once the new one is verified."
         )
+    notice = [section(f":warning: {problem}")] if problem else []
     return {
         "type": "modal",
         "callback_id": ids.CONNECT_VIEW,
@@ -41,6 +51,7 @@ def build_connect_modal(replacing: WorkspaceKeyInfo | None = None) -> dict[str, 
         "submit": plain("Connect"),
         "close": plain("Cancel"),
         "blocks": [
+            *notice,
             section(intro),
             {
                 "type": "input",
@@ -103,6 +114,17 @@ def build_disconnect_modal(info: WorkspaceKeyInfo) -> dict[str, Any]:
                 "Segments already in Bunce are not touched."
             )
         ],
+    }
+
+
+def build_checking_view(text: str = "Checking the key with Bunce…") -> dict[str, Any]:
+    """Shown at once on submit; the outcome replaces it (verifying can outlast Slack's 3 s)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.CONNECTED_VIEW,
+        "title": plain("Bunce"),
+        "close": plain("Close"),
+        "blocks": [section(f":hourglass_flowing_sand: {text}")],
     }
 
 

@@ -15,11 +15,15 @@ from bot.ui.metadata import MetadataSigner
 from bot.ui.mrkdwn import fit
 
 PAGE_SIZE = 10
+# The search words ride in the paging buttons' signed values, which Slack caps at 2,000
+# characters: 150 characters stay under it even if every one is escaped as \uXXXX\uXXXX.
+QUERY_MAX = 150
 
 
 # -- signed button values: state that comes back from Slack must not be trusted unsigned ------
 def sign_value(signer: MetadataSigner, data: dict[str, Any]) -> str:
-    return signer.sign(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+    """ASCII only, so a length limit means the same however Slack counts characters."""
+    return signer.sign(json.dumps(data, separators=(",", ":"), ensure_ascii=True))
 
 
 def read_value(signer: MetadataSigner, value: object) -> dict[str, Any] | None:

@@ -126,6 +126,25 @@ def announced_in(channel_id: str) -> str:
     return f":mega: Announced in <#{channel_id}>."
 
 
+def announcement_note(channel_id: str | None, *, posted: bool, unconfirmed: bool) -> str:
+    """Where the card is, as far as we know; never claims a post that Slack didn't confirm."""
+    if unconfirmed:
+        return unconfirmed_announcement(channel_id)
+    if posted and channel_id:
+        return announced_in(channel_id)
+    return not_announced(channel_id)
+
+
+def unconfirmed_announcement(channel_id: str | None) -> str:
+    """Slack took the card but never answered: it is probably there, and posting it again could
+    show it twice, so the person checks and shares it if it's missing."""
+    where = f"in <#{channel_id}>" if channel_id else "in that conversation"
+    return (
+        f":grey_question: The segment was created. Slack didn't confirm its card {where}, so "
+        f"I didn't post it again. If it's missing, share it from `{ids.COMMAND} list`."
+    )
+
+
 def not_announced(channel_id: str | None) -> str:
     """The segment exists; only the card is missing. Say where it is and how to fix it."""
     where = f"in <#{channel_id}>" if channel_id else "in that conversation"

@@ -73,7 +73,9 @@ def encode_metadata(signer: MetadataSigner, origin: Origin, form: SegmentForm | 
             "a": form.add_all_customers,
             "ch": form.channel_id,
         }
-    text = signer.sign(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    # ASCII only: Slack's 3000-"character" limit then means the same in code points, UTF-16
+    # units and bytes, whichever Slack counts (its docs don't say).
+    text = signer.sign(json.dumps(data, ensure_ascii=True, separators=(",", ":")))
     if len(text) > PRIVATE_METADATA_MAX and form is not None and form.description:
         # Escaping can double the typed text; keep the reply path, shorten the description.
         overflow = len(text) - PRIVATE_METADATA_MAX

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from bot import ids
 from bot.ui.blocks import button, context, plain, section
-from bot.ui.mrkdwn import escape, fit
+from bot.ui.mrkdwn import fit, truncate
+
+if TYPE_CHECKING:
+    from bot.people import FileNote
 
 TITLE = "Add people"
+INVITE = "/invite @Bunce"  # the manifest's bot user; Slack matches the name case-insensitively
+_CONVERSATION_ID = re.compile(r"[CDG][A-Z0-9]{2,20}")
 
 
 def build_add_people_modal(
@@ -17,7 +23,7 @@ def build_add_people_modal(
     count: int,
     ignored: list[str],
     ignored_count: int,
-    notes: list[str],
+    notes: list[FileNote],
     segment: tuple[str, str] | None = None,
     paste: bool = False,
 ) -> dict[str, Any]:
@@ -30,9 +36,10 @@ def build_add_people_modal(
             summary += f" Ignored: {shown}{'…' if ignored_count > 5 else ''}"
         blocks.append(section(summary))
     for note in notes[:5]:
-        blocks.append(context(f":warning: {escape(note)[:300]}"))
+        blocks.append(context(f":warning: {note_text(note)}"))
     if not paste and count == 0:
-        blocks.append(section("No email addresses or customer ids were found in that message."))
+        where = "could be read from" if notes else "were found in"
+        blocks.append(section(f"No email addresses or customer ids {where} that message."))
         return _modal(private_metadata, blocks, submit=False)
     select: dict[str, Any] = {
         "type": "external_select",
@@ -88,8 +95,27 @@ def _modal(private_metadata: str, blocks: list[dict[str, Any]], *, submit: bool)
     return view
 
 
+def note_text(note: FileNote) -> str:
+    """mrkdwn for a file that was not read; the channel is a <#C…> mention so it is a link."""
+    name = fit(note.name, 80)
+    channel = note.channel_id
+    if channel and _CONVERSATION_ID.fullmatch(channel):
+        if channel.startswith("D"):  # a DM between people: the bot can't be invited there
+            return (
+                f"I can't read {name}: it was shared in a direct message I'm not in. "
+                "Share it in a channel I'm in and try again."
+            )
+        return (
+            f"I can't read {name}: I'm not in <#{channel}>. Invite me with {INVITE} and try again."
+        )
+    if channel:
+        return f"I can't read {name}: I'm not in that conversation. Invite me and try again."
+    return f"I can't read {name}: {fit(note.problem, 200)}"
+
+
 def _option(value: str, name: str) -> dict[str, Any]:
-    return {"text": plain(fit(name, 75)), "value": value[:150]}
+    """plain_text shows `&` and `<` as typed: truncate, never escape (the name is read back)."""
+    return {"text": plain(truncate(name, 75)), "value": value[:150]}
 
 
 def build_segment_options(segments: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -98,13 +124,14 @@ def build_segment_options(segments: list[tuple[str, str]]) -> list[dict[str, Any
     return [new] + [_option(value, name) for value, name in segments[:99]]
 
 
-def build_progress_view(text: str) -> dict[str, Any]:
+def build_progress_view(text: str, retry_value: str | None = None) -> dict[str, Any]:
+    """Progress, then the summary; with a Retry when people are missing, as in the thread."""
     return {
         "type": "modal",
         "callback_id": ids.ADD_PEOPLE_VIEW + "_progress",
         "title": plain(TITLE),
         "close": plain("Close"),
-        "blocks": [section(text)],
+        "blocks": build_summary_message(text, retry_value)["blocks"],
     }
 
 
@@ -129,7 +156,7 @@ def summary_text(
     missing = total - added
     return (
         f":warning: Added {added} of {total} people to {name}; {missing} "
-        f"{'was' if missing == 1 else 'were'} not added ({escape(problem)[:200]}).{ignored} "
+        f"{'was' if missing == 1 else 'were'} not added ({fit(problem, 200)}).{ignored} "
         "Retry adds only those."
     )
 

@@ -37,6 +37,7 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_TEXT_CHARS = 40_000
 MAX_VIEW_STACK = 3
+MAX_VALUE_CHARS = 2000
 # Slack's methods take these as JSON-encoded strings in form bodies; slack_sdk sends them as JSON.
 _JSON_ARGS = ("view", "blocks", "attachments", "metadata", "user_auth_blocks")
 _SCOPE_FOR = {
@@ -64,6 +65,7 @@ _TEXT = {"Content-Type": "text/html; charset=utf-8"}
 _SIGN_IN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
 
 Clock = Callable[[], float]
+_DROP = 0  # a status meaning "close the connection without answering"
 Answer = tuple[int, dict[str, str], bytes]
 
 
@@ -145,6 +147,10 @@ class User:
     is_owner: bool
     is_primary_owner: bool
     tz: str
+    # Enterprise Grid: org-level roles, reported under user.enterprise_user (users.info).
+    enterprise_id: str | None = None
+    is_org_admin: bool = False
+    is_org_owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,9 @@ class _File:
     team_id: str | None
     content: bytes
     info: dict[str, Any]
+    # Conversations it was shared in; None: not modelled (visible workspace-wide, as before).
+    channels: tuple[str, ...] | None = None
+    user: str | None = None  # the uploader; the bot's own uploads are always readable to it
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,7 @@ class _Fault:
     status: int
     headers: dict[str, str]
     delay: float
+    drop: bool = False
 
     @property
     def answers(self) -> bool:
@@ -236,12 +246,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, out_headers, body = self.server.fake._route(verb, self.path, headers, raw)
+        if status == _DROP:
+            self.close_connection = True  # processed, but the answer is lost on the way back
+            return
         self.send_response(status)
         for name, value in out_headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        # The client may have given up waiting (a delay fault past its timeout).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep pytest output free of access logs."""
@@ -278,7 +293,19 @@ def _text_of(obj: Any) -> str:
     return obj.get("text", "") if isinstance(obj, dict) else ""
 
 
-def _view_problems(view: dict[str, Any], kind: str) -> Iterable[str]:
+def _measure(text: str, unit: str) -> int:
+    """A string's length as Slack might count it. Its docs give limits in "characters" without
+    saying which (api.slack.com/reference/surfaces/views: private_metadata "Maximum length of
+    3000 characters"; block-elements: button value "Maximum length … 2000 characters"), so the
+    fake can count code points, UTF-16 code units (JavaScript's length) or UTF-8 bytes."""
+    if unit == "utf16":
+        return len(text.encode("utf-16-le")) // 2
+    if unit == "utf8":
+        return len(text.encode("utf-8"))
+    return len(text)
+
+
+def _view_problems(view: dict[str, Any], kind: str, unit: str) -> Iterable[str]:
     """Yield Slack-style validation messages for a modal or home view."""
     if view.get("type") != kind:
         yield f"[ERROR] must be '{kind}' [json-pointer:/view/type]"
@@ -295,7 +322,7 @@ def _view_problems(view: dict[str, Any], kind: str) -> Iterable[str]:
         yield "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"
     if any(not isinstance(b, dict) or "type" not in b for b in blocks):
         yield "[ERROR] missing required field: type [json-pointer:/view/blocks]"
-    if len(str(view.get("private_metadata", ""))) > 3000:
+    if _measure(str(view.get("private_metadata", "")), unit) > 3000:
         yield "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]"
     for name in ("callback_id", "external_id"):
         if len(str(view.get(name, ""))) > 255:
@@ -305,16 +332,16 @@ def _view_problems(view: dict[str, Any], kind: str) -> Iterable[str]:
         yield "[ERROR] must provide a submit property when using input blocks [json-pointer:/view]"
 
 
-def _check_view(view: Any, kind: str) -> dict[str, Any]:
+def _check_view(view: Any, kind: str, unit: str) -> dict[str, Any]:
     if not isinstance(view, dict):
         raise _Refusal("invalid_arguments", response_metadata={"messages": ["invalid `view`"]})
-    problems = list(_view_problems(view, kind))
+    problems = list(_view_problems(view, kind, unit))
     if problems:
         raise _Refusal("invalid_arguments", response_metadata={"messages": problems})
     return view
 
 
-def _check_blocks(blocks: Any) -> None:
+def _check_blocks(blocks: Any, unit: str = "chars") -> None:
     if not isinstance(blocks, list):
         raise _Refusal("invalid_blocks_format")
     if len(blocks) > MAX_MESSAGE_BLOCKS:
@@ -323,15 +350,24 @@ def _check_blocks(blocks: Any) -> None:
     if any(not isinstance(b, dict) or "type" not in b for b in blocks):
         messages = ["[ERROR] missing required field: type [json-pointer:/blocks]"]
         raise _Refusal("invalid_blocks", response_metadata={"messages": messages})
+    for index, block in enumerate(blocks):
+        for position, element in enumerate(block.get("elements") or []):
+            value = element.get("value") if isinstance(element, dict) else None
+            # Button value: "Maximum length for this field is 2000 characters"
+            # (api.slack.com/reference/block-kit/block-elements#button).
+            if isinstance(value, str) and _measure(value, unit) > MAX_VALUE_CHARS:
+                pointer = f"/blocks/{index}/elements/{position}/value"
+                messages = [f"[ERROR] must be less than 2001 characters [json-pointer:{pointer}]"]
+                raise _Refusal("invalid_blocks", response_metadata={"messages": messages})
 
 
-def _message_content(args: dict[str, Any]) -> dict[str, Any]:
+def _message_content(args: dict[str, Any], unit: str = "chars") -> dict[str, Any]:
     """Validate and pick the content fields of a chat.* call."""
     text, blocks = args.get("text"), args.get("blocks")
     if not text and not blocks and not args.get("attachments"):
         raise _Refusal("no_text")
     if blocks is not None:
-        _check_blocks(blocks)
+        _check_blocks(blocks, unit)
     if text is not None and len(str(text)) > MAX_TEXT_CHARS:
         raise _Refusal("msg_too_long")
     keep = ("text", "blocks", "attachments", "thread_ts", "metadata")
@@ -357,6 +393,9 @@ class FakeSlackApi:
 
     def __init__(self, now: Clock = time.monotonic) -> None:
         self.now = now
+        # How "characters" in Slack's length limits are counted (see _measure): the strictest
+        # plausible reading by default; tests switch to the others.
+        self.text_unit = "utf8"
         self.tokens: dict[str, str] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
@@ -551,6 +590,15 @@ class FakeSlackApi:
                 tokens = [t for t in tokens if t not in self._revoked and not self._expired(t)]
             return tokens
 
+    def add_client_method(
+        self, method: str, handler: Callable[[dict[str, str], dict[str, Any]], dict[str, Any]]
+    ) -> None:
+        """Serve a method authenticated by something other than a bot token (e.g. an app-level
+        `xapp-` token): `handler(headers, args)` returns the answer's fields or raises
+        `refusal(error)`. Recorded and faultable like every other method."""
+        with self._lock:
+            self._client_methods[method] = handler
+
     def oauth_calls(self) -> list[SlackCall]:
         """Recorded oauth.v2.access requests (code exchanges and refreshes), oldest first."""
         return self.calls("oauth.v2.access")
@@ -595,10 +643,26 @@ class FakeSlackApi:
         is_primary_owner: bool = False,
         name: str | None = None,
         tz: str = "Europe/London",
+        enterprise_id: str | None = None,
+        is_org_admin: bool = False,
+        is_org_owner: bool = False,
     ) -> User:
-        """Create a human user for users.info and conversations.open."""
+        """Create a human user for users.info and conversations.open.
+
+        With enterprise_id the user belongs to a Grid org; is_org_admin/is_org_owner are the
+        org-level roles, which Slack reports only under `enterprise_user`.
+        """
         user = User(
-            user_id, team_id, name or user_id.lower(), is_admin, is_owner, is_primary_owner, tz
+            user_id,
+            team_id,
+            name or user_id.lower(),
+            is_admin,
+            is_owner,
+            is_primary_owner,
+            tz,
+            enterprise_id,
+            is_org_admin,
+            is_org_owner,
         )
         with self._lock:
             self._users[user_id] = user
@@ -613,14 +677,20 @@ class FakeSlackApi:
         filetype: str = "csv",
         mimetype: str = "text/csv",
         team_id: str | None = None,
+        channels: Iterable[str] | None = None,
+        user: str = "U0UPLOADER",
     ) -> dict[str, Any]:
         """Upload a file; returns Slack's file object, its URLs on the fake (started first).
 
-        team_id None makes it visible from every workspace.
+        team_id None makes it visible from every workspace. `channels` shares it in those
+        conversations: then the bot reads it (files.info, download) only while it is a member of
+        one of them, or when `user` is the bot itself. Without `channels` it is visible
+        workspace-wide.
         """
         base = f"/files-pri/{team_id or DEFAULT_TEAM_ID}-{file_id}"
         private, download = f"{base}/{quote(name)}", f"{base}/download/{quote(name)}"
         created = int(time.time())
+        shared = tuple(channels) if channels is not None else None
         info = {
             "id": file_id,
             "created": created,
@@ -630,6 +700,7 @@ class FakeSlackApi:
             "mimetype": mimetype,
             "filetype": filetype,
             "pretty_type": filetype.upper(),
+            "user": user,
             "editable": False,
             "size": len(content),
             "mode": "hosted",
@@ -638,11 +709,35 @@ class FakeSlackApi:
             "is_public": False,
             "url_private": f"{self.root_url}{private}",
             "url_private_download": f"{self.root_url}{download}",
+            # docs.slack.dev/reference/objects/file-object: "channels: … the IDs of any channels
+            # with which the file is currently shared" (the fake lists every kind here).
+            "channels": list(shared or ()),
         }
         with self._lock:
-            self._files[file_id] = _File(team_id, bytes(content), info)
+            self._files[file_id] = _File(team_id, bytes(content), info, shared, user)
             self._file_paths |= {private: file_id, download: file_id}
         return copy.deepcopy(info)
+
+    def message_file(self, file_id: str, *, restricted: bool = False) -> dict[str, Any]:
+        """The file as a message payload carries it (`message.files[]` of a message shortcut).
+
+        restricted: the stub Slack sends for Slack Connect and other files the recipient must
+        look up, with no name, type or URLs (docs.slack.dev/reference/events/message/file_share,
+        "Slack Connect files": `"mode": "file_access", "file_access": "check_file_info"`, then
+        call files.info; the stub's shape as delivered: zenn.dev/straydog/articles/42c4152bf963e3).
+        """
+        with self._lock:
+            stored = self._files[file_id]
+        if not restricted:
+            return copy.deepcopy(stored.info)
+        return {
+            "id": file_id,
+            "mode": "file_access",
+            "file_access": "check_file_info",
+            "created": 0,
+            "timestamp": 0,
+            "user": "",
+        }
 
     def issue_trigger(self, ttl: float = 3.0, *, view_id: str | None = None) -> str:
         """Register a trigger_id valid for `ttl` seconds; view_id marks one fired inside a modal."""
@@ -683,15 +778,20 @@ class FakeSlackApi:
         headers: dict[str, str] | None = None,
         times: int = 1,
         delay: float = 0.0,
+        drop: bool = False,
     ) -> None:
         """Script the next `times` calls of `method` to misbehave.
 
         `method` is a Web API method, "response_url" for webhooks or "file_download" for GETs
         of a file's URLs (the fault's error becomes the text body).
 
-        With error None and status 200 the real answer is sent, only after `delay`.
+        With error None and status 200 the call is processed and the real answer is sent, only
+        after `delay`: longer than the client's timeout, the client never reads it. With `drop`
+        the call is processed and the connection closed without an answer (a reset on the way
+        back): Slack had then done the work, which is why slack_sdk's retry after a
+        connection error can repeat a post (slack_sdk/http_retry/builtin_handlers.py).
         """
-        fault = _Fault(error, status, dict(headers or {}), delay)
+        fault = _Fault(error, status, dict(headers or {}), delay, drop)
         with self._lock:
             self._faults.setdefault(method, []).extend([fault] * times)
 
@@ -801,6 +901,8 @@ class FakeSlackApi:
             self._changed.notify_all()
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)
+        if fault is not None and fault.drop:
+            return _DROP, {}, b""
         body = b"" if payload is None else json.dumps(payload).encode("utf-8")
         return status, _JSON | extra, body
 
@@ -873,6 +975,8 @@ class FakeSlackApi:
             self._changed.notify_all()
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)
+        if fault is not None and fault.drop:
+            return _DROP, {}, b""
         return status, _TEXT, answer.encode("utf-8")
 
     def _webhook_answer(
@@ -892,6 +996,13 @@ class FakeSlackApi:
         content = ("text", "blocks", "attachments", "delete_original")
         if not any(body.get(k) for k in content):
             return 400, "no_text"
+        if body.get("blocks") is not None:
+            # Webhooks refuse bad blocks with 400 and a one-word body (api.slack.com/messaging/
+            # webhooks#handling_errors: invalid_blocks, invalid_blocks_format).
+            try:
+                _check_blocks(body["blocks"], self.text_unit)
+            except _Refusal as refused:
+                return 400, refused.error
         url.uses += 1
         return 200, "ok"
 
@@ -923,13 +1034,31 @@ class FakeSlackApi:
         return 200, out, stored.content
 
     def _may_read(self, token: str | None, stored: _File | None) -> bool:
-        """A live token with files:read, of the file's workspace (when the file is known)."""
+        """A live token with files:read that can see the file (when the file is known)."""
         try:
             ws = self._authenticate(token)
         except _Refusal:
             return False
-        own = stored is None or stored.team_id in (None, ws.team_id)
+        own = stored is None or self._file_visible(ws, stored)
         return own and "files:read" in ws.scopes
+
+    def _file_visible(self, ws: Workspace, stored: _File) -> bool:
+        """Whether the bot may see a file: of its workspace and, when shared in conversations,
+        in one it is a member of, unless it uploaded the file itself.
+
+        api.slack.com/scopes/files:read: "View files shared in channels and conversations that
+        your slack app has been added to"; docs.slack.dev/reference/methods/files.info: "Bot
+        user tokens may use this method to access information about files appearing in the
+        channels they belong to".
+        """
+        if stored.team_id not in (None, ws.team_id):
+            return False
+        if stored.channels is None or stored.user == ws.bot_user_id:
+            return True
+        return any(
+            channel is not None and channel.is_member
+            for channel in (self._channels.get(cid) for cid in stored.channels)
+        )
 
     # ---- shared rules ----------------------------------------------------------------------
 
@@ -1120,7 +1249,7 @@ class FakeSlackApi:
 
     def _views_open(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         trigger = self._take_trigger(args)
-        view = _check_view(args.get("view"), "modal")
+        view = _check_view(args.get("view"), "modal", self.text_unit)
         self._check_external_id(ws, view)
         trigger.used = True
         stored = self._store_view(ws, view)
@@ -1129,7 +1258,7 @@ class FakeSlackApi:
 
     def _views_push(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         trigger = self._take_trigger(args)
-        view = _check_view(args.get("view"), "modal")
+        view = _check_view(args.get("view"), "modal", self.text_unit)
         self._check_external_id(ws, view)
         below = self.views.get(trigger.view_id or "")
         root = below["root_view_id"] if below else None
@@ -1144,7 +1273,7 @@ class FakeSlackApi:
         current = self._find_view(ws, args)
         if args.get("hash") and args["hash"] != current["hash"]:
             raise _Refusal("hash_conflict")
-        view = _check_view(args.get("view"), current["type"])
+        view = _check_view(args.get("view"), current["type"], self.text_unit)
         self._check_external_id(ws, view, own_id=current["id"])
         # Undocumented whether an update without external_id clears it; keeping it is the
         # lenient choice, so a second update by external_id still finds the view.
@@ -1176,7 +1305,7 @@ class FakeSlackApi:
         user_id = args.get("user_id")
         if not user_id:
             raise _Refusal("invalid_arguments", response_metadata={"messages": ["user_id"]})
-        view = _check_view(args.get("view"), "home")
+        view = _check_view(args.get("view"), "home", self.text_unit)
         previous = self.home_views.get(user_id)
         stored = self._store_view(ws, view, view_id=previous["id"] if previous else None)
         self.home_views[user_id] = stored
@@ -1184,7 +1313,7 @@ class FakeSlackApi:
 
     def _chat_post_message(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._postable_channel(ws, args.get("channel"))
-        content = _message_content(args)
+        content = _message_content(args, self.text_unit)
         message = {"type": "message", "user": ws.bot_user_id, "bot_id": ws.bot_id}
         message |= {"app_id": APP_ID, "team": ws.team_id, "ts": self._next_ts(), **content}
         self._messages.setdefault(channel.id, []).append(message)
@@ -1194,14 +1323,14 @@ class FakeSlackApi:
         channel = self._postable_channel(ws, args.get("channel"))
         if not args.get("user"):
             raise _Refusal("user_not_found")
-        content = _message_content(args)
+        content = _message_content(args, self.text_unit)
         message = {"user": args["user"], "message_ts": self._next_ts(), **content}
         self._ephemerals.setdefault(channel.id, []).append(message)
         return {"message_ts": message["message_ts"]}
 
     def _chat_update(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._visible_channel(ws, args.get("channel"))
-        content = _message_content(args)
+        content = _message_content(args, self.text_unit)
         for message in self._messages.get(channel.id, []):
             if message["ts"] == args.get("ts"):
                 message.update(content, edited={"user": ws.bot_user_id})
@@ -1240,7 +1369,10 @@ class FakeSlackApi:
 
     def _files_info(self, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
         stored = self._files.get(str(args.get("file") or ""))
-        if stored is None or stored.team_id not in (None, ws.team_id):
+        if stored is None or not self._file_visible(ws, stored):
+            # files.info's error for a file the token can't see (docs.slack.dev/reference/
+            # methods/files.info, Errors: "file_not_found: Value passed for file was invalid");
+            # Slack does not say "not in channel" for files.
             raise _Refusal("file_not_found")
         info = copy.deepcopy(stored.info)
         return {"file": info, "comments": [], "response_metadata": {"next_cursor": ""}}
@@ -1265,4 +1397,22 @@ class FakeSlackApi:
             "tz": user.tz,
             "profile": {"real_name": user.name.title(), "display_name": user.name},
         }
+        if user.enterprise_id:
+            # Grid users carry their org roles here, separate from the workspace roles above
+            # (docs.slack.dev/reference/objects/user-object: "enterprise_user … is_admin,
+            # is_owner, is_primary_owner, teams").
+            info["enterprise_user"] = {
+                "id": user.id,
+                "enterprise_id": user.enterprise_id,
+                "enterprise_name": f"Org {user.enterprise_id}",
+                "is_admin": user.is_org_admin,
+                "is_owner": user.is_org_owner,
+                "is_primary_owner": False,
+                "teams": [user.team_id or ws.team_id],
+            }
         return {"user": info}
+
+
+def refusal(error: str, **extra: Any) -> Exception:
+    """The exception a method handler raises for Slack's `{"ok": false, "error": …}` answer."""
+    return _Refusal(error, **extra)

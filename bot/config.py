@@ -116,8 +116,8 @@ class Settings:
             port=_port(env, problems),
             log_level=_log_level(env, problems),
             admin_user_ids=_admin_user_ids(env, problems),
-            worker_lease_seconds=_lease_seconds(env, problems),
-            slack_timeout=_slack_timeout(env, problems),
+            worker_lease_seconds=_seconds(env, "WORKER_LEASE_SECONDS", 60.0, (1, 3600), problems),
+            slack_timeout=_seconds(env, "SLACK_TIMEOUT_SECONDS", 10.0, (0.1, 60), problems),
             segment_url_template=_segment_url_template(env, problems),
         )
         if serving:
@@ -213,27 +213,23 @@ def _admin_user_ids(env: Mapping[str, str], problems: list[str]) -> frozenset[st
     return frozenset(ids)
 
 
-def _lease_seconds(env: Mapping[str, str], problems: list[str]) -> float:
-    raw = env.get("WORKER_LEASE_SECONDS", "60")
+def _seconds(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    bounds: tuple[float, float],
+    problems: list[str],
+) -> float:
+    """A duration in seconds within `bounds`; the default (and a problem) when it isn't one."""
+    raw = env.get(name, str(default))
     try:
         seconds = float(raw)
     except ValueError:
-        seconds = 0.0
-    if not 1 <= seconds <= 3600:
-        problems.append(f"WORKER_LEASE_SECONDS must be between 1 and 3600 (got {raw!r}).")
-        return 60.0
-    return seconds
-
-
-def _slack_timeout(env: Mapping[str, str], problems: list[str]) -> float:
-    raw = env.get("SLACK_TIMEOUT_SECONDS", "10")
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not 0.1 <= seconds <= 60:
-        problems.append(f"SLACK_TIMEOUT_SECONDS must be between 0.1 and 60 (got {raw!r}).")
-        return 10.0
+        seconds = float("nan")
+    low, high = bounds
+    if not low <= seconds <= high:
+        problems.append(f"{name} must be between {low:g} and {high:g} (got {raw!r}).")
+        return default
     return seconds
 
 

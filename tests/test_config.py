@@ -123,3 +123,15 @@ def test_repr_hides_every_secret() -> None:
     text = repr(settings)
     for secret in ("s3cret-signing", "xoxb-1-abc", "xapp-1-SECRETAPP", key):
         assert secret not in text
+
+
+def test_durations_out_of_range_are_named_with_their_bounds() -> None:
+    env = {**GOOD, "SLACK_TIMEOUT_SECONDS": "0", "WORKER_LEASE_SECONDS": "soon"}
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+
+    text = str(raised.value)
+    assert "SLACK_TIMEOUT_SECONDS must be between 0.1 and 60 (got '0')" in text
+    assert "WORKER_LEASE_SECONDS must be between 1 and 3600 (got 'soon')" in text
+    assert Settings.from_env({**GOOD, "SLACK_TIMEOUT_SECONDS": "2.5"}).slack_timeout == 2.5

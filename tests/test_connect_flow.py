@@ -32,36 +32,17 @@ def open_connect(h: Harness, user_id: str = ADMIN, subcommand: str = "connect") 
     """The modal as Slack shows it: opened at once, filled once rights are known."""
     before = len(h.slack.calls("views.open"))
     h.send_command(subcommand, user_id=user_id)
-    opened = h.slack.wait_for("views.open", before + 1)[-1].response["view"]
-    wait_until(lambda: shown(h, opened["id"])["callback_id"] != ids.EDIT_RESULT_VIEW)
-    view = shown(h, opened["id"])
-    assert_valid_shown(h, opened["id"])
-    return view
-
-
-def assert_valid_shown(h: Harness, view_id: str) -> None:
-    """Validate what the app last sent for the view (Slack adds fields to the one it holds)."""
-    sent = [
-        c.args["view"]
-        for c in h.slack.requests
-        if c.method in ("views.open", "views.update")
-        and ((c.response or {}).get("view") or {}).get("id") == view_id
-    ]
-    assert_valid_modal(sent[-1])
-
-
-def shown(h: Harness, view_id: str) -> dict:
-    """The view as the person sees it now (after every views.update)."""
-    with h.slack._lock:
-        return json.loads(json.dumps(h.slack.views[view_id]))
+    view_id = h.slack.wait_for("views.open", before + 1)[-1].response["view"]["id"]
+    wait_until(lambda: h.slack.shown_view(view_id)["callback_id"] != ids.EDIT_RESULT_VIEW)
+    assert_valid_modal(h.slack.sent_view(view_id))
+    return h.slack.shown_view(view_id)
 
 
 def outcome(h: Harness, view_id: str) -> dict:
-    """The connect modal after its submission was checked in the background."""
+    """The modal after its submission was checked in the background."""
     h.background.wait_idle()
-    view = shown(h, view_id)
-    assert_valid_shown(h, view_id)
-    return view
+    assert_valid_modal(h.slack.sent_view(view_id))
+    return h.slack.shown_view(view_id)
 
 
 def raw_rows(h: Harness) -> bytes:

@@ -23,8 +23,8 @@ def grid_command(h: Harness, text: str, user_id: str) -> dict:
     before = len(h.slack.calls("views.open"))
     h.send_command(text, user_id=user_id, enterprise_id=ORG)
     view_id = h.slack.wait_for("views.open", before + 1)[-1].response["view"]["id"]
-    wait_until(lambda: h.slack.views[view_id]["callback_id"] != ids.EDIT_RESULT_VIEW)
-    return h.slack.views[view_id]
+    wait_until(lambda: h.slack.shown_view(view_id)["callback_id"] != ids.EDIT_RESULT_VIEW)
+    return h.slack.shown_view(view_id)
 
 
 def test_disconnect_deletes_the_team_only_key_a_grid_workspace_was_using(

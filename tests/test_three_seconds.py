@@ -17,29 +17,15 @@ from tests.schemas import assert_valid_modal
 SLOW = 3.5  # longer than a trigger lives and than Slack waits for an answer
 
 
-def view_now(h: Harness, view_id: str) -> dict:
-    with h.slack._lock:
-        return json.loads(json.dumps(h.slack.views[view_id]))
-
-
-def last_sent(h: Harness, view_id: str) -> dict:
-    sent = [
-        c.args["view"]
-        for c in h.slack.requests
-        if c.method in ("views.open", "views.update")
-        and ((c.response or {}).get("view") or {}).get("id") == view_id
-    ]
-    assert_valid_modal(sent[-1])
-    return sent[-1]
-
-
 def opened_then_filled(h: Harness, callback_id: str, timeout: float = 10.0) -> dict:
     """The modal opened at once (the trigger was used in time), then replaced by `callback_id`."""
     opened = h.slack.wait_for("views.open")[-1]
     assert opened.response and opened.response["ok"], opened.response
     view_id = opened.response["view"]["id"]
-    wait_until(lambda: view_now(h, view_id)["callback_id"] == callback_id, timeout=timeout)
-    return last_sent(h, view_id)
+    wait_until(lambda: h.slack.shown_view(view_id)["callback_id"] == callback_id, timeout=timeout)
+    sent = h.slack.sent_view(view_id)
+    assert_valid_modal(sent)
+    return sent
 
 
 def test_segment_connect_opens_in_time_while_users_info_is_slow(harness: Harness) -> None:
@@ -91,8 +77,8 @@ def test_connect_submission_is_answered_in_time_with_slow_users_info_and_bunce(
     assert response.json()["response_action"] == "update"
     wait_until(
         lambda: (
-            view_now(harness, view_id)["callback_id"] == ids.CONNECTED_VIEW
-            and "Connected" in json.dumps(view_now(harness, view_id))
+            harness.slack.shown_view(view_id)["callback_id"] == ids.CONNECTED_VIEW
+            and "Connected" in json.dumps(harness.slack.shown_view(view_id))
         ),
         timeout=15,
     )

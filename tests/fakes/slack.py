@@ -815,6 +815,24 @@ class FakeSlackApi:
             f"got {len(self.calls(method))}; received: {seen}"
         )
 
+    def shown_view(self, view_id: str) -> dict[str, Any]:
+        """A modal as the person sees it now (after every views.update), with Slack's fields."""
+        with self._lock:
+            return copy.deepcopy(self.views[view_id])
+
+    def sent_view(self, view_id: str) -> dict[str, Any]:
+        """The view the app last sent for `view_id` (views.open or views.update), as sent."""
+        with self._lock:
+            sent = [
+                c.args["view"]
+                for c in self.requests
+                if c.method in ("views.open", "views.update")
+                and ((c.response or {}).get("view") or {}).get("id") == view_id
+            ]
+        if not sent:
+            raise AssertionError(f"no view was sent for {view_id}")
+        return copy.deepcopy(sent[-1])
+
     def response_posts(self, token: str | None = None) -> list[ResponsePost]:
         """Recorded response_url posts (accepted or not), optionally for one URL or token."""
         key = token.rsplit("/", 1)[-1] if token else None

@@ -26,8 +26,9 @@ from bot.workspace import Workspace, find_key_info
 
 logger = logging.getLogger(__name__)
 
-# A Home control's effect; True when the tab must be redrawn afterwards.
-Handler = Callable[[dict[str, Any], WebClient, Workspace, str], bool]
+# A Home control's effect; True when the tab must be redrawn afterwards. Its modal, if any, goes
+# in the slot (a loading modal may already hold the click's trigger).
+Handler = Callable[[dict[str, Any], WebClient, Workspace, str, payload.ModalSlot], bool]
 
 
 def register(app: App, services: Services) -> None:
@@ -62,56 +63,60 @@ def register(app: App, services: Services) -> None:
         ) -> None:
             ack()
             workspace, user_id = Workspace.from_context(context), payload.user_id(body)
+            slot = payload.ModalSlot(client, body.get("trigger_id"))
             known = services.admins.known(workspace, user_id)
-            if opens and known is None:
-                view_id = payload.open_view(client, body, build_loading_modal(opens))
-                if view_id is None:
-                    return
-                body = {**body, "view_id": view_id}  # handlers update it instead of opening
+            if opens and known is None and not slot.hold(build_loading_modal(opens)):
+                return
             if not services.admins.is_admin(client, workspace, user_id):
                 logger.warning("refused admin action %s user=%s", workspace.log_fields(), user_id)
-                _show(client, body, build_refusal_view(), workspace, user_id)
+                _refuse(slot, build_refusal_view(), client, workspace, user_id)
                 return
             try:
-                changed = handler(body, client, workspace, user_id)
+                changed = handler(body, client, workspace, user_id, slot)
             except StoreError:
                 logger.exception("home action failed %s", workspace.log_fields())
-                _show(client, body, build_refusal_view(STORE_UNAVAILABLE), workspace, user_id)
+                _refuse(slot, build_refusal_view(STORE_UNAVAILABLE), client, workspace, user_id)
                 return
             if changed:
                 publish_home(client, workspace, user_id, services)
 
         return listener
 
-    def _show(
-        client: WebClient,
-        body: dict[str, Any],
+    def _refuse(
+        slot: payload.ModalSlot,
         view: dict[str, Any],
+        client: WebClient,
         workspace: Workspace,
         user_id: str,
     ) -> None:
-        """In the loading modal, else a new one; if the trigger has expired meanwhile, redraw
-        the tab, which then shows this person what they may do."""
-        if body.get("view_id"):
-            payload.update_view(client, body["view_id"], view)
-        elif payload.open_view(client, body, view) is None:
+        """Say why in a modal; if the trigger expired meanwhile, redraw the tab, which then
+        shows this person what they may do."""
+        if not slot.show(view):
             publish_home(client, workspace, user_id, services)
 
-    def open_connect(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
-        _show(client, body, build_connect_modal(find_key_info(services.keys, ws)), ws, user)
+    def open_connect(
+        body: dict[str, Any], client: WebClient, ws: Workspace, user: str, slot: payload.ModalSlot
+    ) -> bool:
+        slot.show(build_connect_modal(find_key_info(services.keys, ws)))
         return False  # the connect submission redraws the tab
 
-    def remove_key(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
+    def remove_key(
+        body: dict[str, Any], client: WebClient, ws: Workspace, user: str, _: payload.ModalSlot
+    ) -> bool:
         disconnect(ws, user, services)
         return True
 
-    def set_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
+    def set_default(
+        body: dict[str, Any], client: WebClient, ws: Workspace, user: str, _: payload.ModalSlot
+    ) -> bool:
         actions = body.get("actions") or [{}]
         channel = actions[0].get("selected_conversation") if isinstance(actions[0], dict) else None
         _set_default_channel(ws, user, channel if isinstance(channel, str) else None)
         return True
 
-    def clear_default(body: dict[str, Any], client: WebClient, ws: Workspace, user: str) -> bool:
+    def clear_default(
+        body: dict[str, Any], client: WebClient, ws: Workspace, user: str, _: payload.ModalSlot
+    ) -> bool:
         _set_default_channel(ws, user, None)
         return True
 

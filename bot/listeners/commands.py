@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.home import home_model
 from bot.listeners.manage import send_list
-from bot.listeners.payload import open_modal, update_view
+from bot.listeners.payload import ModalSlot, open_modal
 from bot.segments import SegmentForm
 from bot.services import Services
 from bot.store.db import StoreError
@@ -97,7 +97,9 @@ def register(app: App, services: Services) -> None:
         )
         metadata = encode_metadata(services.signer, origin)
         view = build_create_modal(metadata, prefill, info.environment)
-        _open(client, command.get("trigger_id"), view, workspace, respond)
+        if open_modal(client, command.get("trigger_id"), view) is None:
+            logger.warning("modal not opened %s", workspace.log_fields())
+            respond(**ephemeral(MODAL_FAILED))
 
     def _status(ack: Ack, workspace: Workspace) -> None:
         try:
@@ -114,23 +116,18 @@ def register(app: App, services: Services) -> None:
         workspace: Workspace,
         respond: Respond,
     ) -> None:
-        user_id, trigger_id = command.get("user_id"), command.get("trigger_id")
+        user_id = command.get("user_id")
         known = services.admins.known(workspace, user_id)
         if known is False:
             respond(**ephemeral(NOT_ADMIN))
             return
-        view_id = None
-        if known is None:
-            # Asking Slack (users.info) can outlast the trigger's 3 s: hold it with a modal.
-            title = "Connect Bunce" if name == "connect" else "Disconnect Bunce"
-            view_id = _open(client, trigger_id, build_loading_modal(title), workspace, respond)
-            if view_id is None:
-                return
-        view = _admin_view(name, client, workspace, user_id)
-        if view_id is not None:
-            update_view(client, view_id, view)
-        else:
-            _open(client, trigger_id, view, workspace, respond)
+        slot = ModalSlot(client, command.get("trigger_id"))
+        title = "Connect Bunce" if name == "connect" else "Disconnect Bunce"
+        # Asking Slack (users.info) can outlast the trigger's 3 s: hold it with a modal first.
+        held = known is True or slot.hold(build_loading_modal(title))
+        if not (held and slot.show(_admin_view(name, client, workspace, user_id))):
+            logger.warning("modal not opened %s", workspace.log_fields())
+            respond(**ephemeral(MODAL_FAILED))
 
     def _admin_view(
         name: str, client: WebClient, workspace: Workspace, user_id: str | None
@@ -148,18 +145,3 @@ def register(app: App, services: Services) -> None:
         return build_disconnect_modal(info)
 
     app.command(ids.COMMAND)(handle_segment_command)
-
-
-def _open(
-    client: WebClient,
-    trigger_id: str | None,
-    view: dict[str, Any],
-    workspace: Workspace,
-    respond: Respond,
-) -> str | None:
-    """The opened view's id; else the person is told to run the command again."""
-    view_id = open_modal(client, trigger_id, view)
-    if view_id is None:
-        logger.warning("modal not opened %s", workspace.log_fields())
-        respond(**ephemeral(MODAL_FAILED))
-    return view_id

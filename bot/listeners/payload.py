@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from bot.announce import update_view
 from bot.slack_calls import call
 
-__all__ = ["action_value", "open_modal", "open_view", "update_view", "user_id"]
+__all__ = ["ModalSlot", "action_value", "open_modal", "open_view", "update_view", "user_id"]
 
 
 def user_id(body: dict[str, Any]) -> str:
@@ -31,3 +31,26 @@ def open_modal(client: WebClient, trigger_id: object, view: dict[str, Any]) -> s
     """views.open; the new view's id, or None (refused, trigger expired, or no answer)."""
     opened = call(client.views_open, trigger_id=trigger_id, view=view)
     return (opened.get("view") or {}).get("id")
+
+
+class ModalSlot:
+    """Where a click's or command's modal goes: opened with its trigger, or updated in place once
+    a loading modal holds the trigger (which dies 3 s after the click, while the checks that
+    decide what to show, such as users.info, may take longer)."""
+
+    def __init__(self, client: WebClient, trigger_id: object) -> None:
+        self.client = client
+        self.trigger_id = trigger_id
+        self.view_id: str | None = None
+
+    def hold(self, loading: dict[str, Any]) -> bool:
+        """Open `loading` now; False if the trigger was refused or expired."""
+        self.view_id = open_modal(self.client, self.trigger_id, loading)
+        return self.view_id is not None
+
+    def show(self, view: dict[str, Any]) -> bool:
+        """Replace the held modal, or open `view`; False if the person can't see it."""
+        if self.view_id is not None:
+            return update_view(self.client, self.view_id, view)
+        self.view_id = open_modal(self.client, self.trigger_id, view)
+        return self.view_id is not None

@@ -73,15 +73,22 @@ def encode_metadata(signer: MetadataSigner, origin: Origin, form: SegmentForm | 
             "a": form.add_all_customers,
             "ch": form.channel_id,
         }
-    # ASCII only: Slack's 3000-"character" limit then means the same in code points, UTF-16
-    # units and bytes, whichever Slack counts (its docs don't say).
-    text = signer.sign(json.dumps(data, ensure_ascii=True, separators=(",", ":")))
-    if len(text) > PRIVATE_METADATA_MAX and form is not None and form.description:
-        # Escaping can double the typed text; keep the reply path, shorten the description.
-        overflow = len(text) - PRIVATE_METADATA_MAX
+    text = signer.sign(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    size = slack_length(text)
+    if size > PRIVATE_METADATA_MAX and form is not None and form.description:
+        # Keep the reply path, shorten the description: every character dropped frees at least
+        # one byte, so one pass is enough.
+        overflow = size - PRIVATE_METADATA_MAX
         shorter = form.description[: max(len(form.description) - overflow, 0)]
         return encode_metadata(signer, origin, _replace_description(form, shorter))
     return text
+
+
+def slack_length(text: str) -> int:
+    """A length to hold against Slack's "characters" limits, which its docs don't define: UTF-8
+    bytes, never fewer than UTF-16 code units or code points, so it fits in every reading (and
+    is smaller than escaping every character as JSON does for ASCII-only output)."""
+    return len(text.encode("utf-8", "surrogatepass"))  # a lone surrogate: 3 bytes, no error
 
 
 def _replace_description(form: SegmentForm, description: str) -> SegmentForm:

@@ -113,3 +113,16 @@ def test_a_user_lookup_with_no_answer_is_not_an_admin_and_nothing_breaks(h: Harn
     assert response.status_code == 200
     refusal = h.slack.wait_for("views.update")[-1].args["view"]
     assert "only a workspace admin" in json.dumps(refusal)
+
+
+def test_a_list_whose_response_url_gets_no_answer_ends_quietly(h: Harness) -> None:
+    h.store_key()
+    h.bunce.add_segment(LIVE_KEY, "Spring")
+    url = h.slack.response_url()
+    # Bolt's respond() retries once after a reset (slack_sdk's default retry handlers).
+    h.slack.fail_next("response_url", error=None, drop=True, times=2)
+
+    assert "Looking up" in h.send_command("list", response_url=url).json()["text"]
+
+    h.slack.wait_for_response_posts(2, token=url)
+    h.background.wait_idle()  # raises what a background job raised

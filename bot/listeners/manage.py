@@ -50,6 +50,7 @@ def send_list(
     respond: Respond,
 ) -> None:
     """Fetch (off the ack path) and show one page of the list, replacing the previous one."""
+    respond = payload.safe_respond(respond)
     words = words[:QUERY_MAX]  # the title shows what was searched
     try:
         key = find_key(services.keys, workspace)
@@ -122,6 +123,7 @@ def register(app: App, services: Services) -> None:
         client: WebClient,
         respond: Respond,
     ) -> None:
+        respond = payload.safe_respond(respond)
         try:
             key = find_key(services.keys, workspace)
             if key is None or not channel:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.announce import update_view
-from bot.slack_calls import call
+from bot.slack_calls import NETWORK_ERRORS, call
 
-__all__ = ["ModalSlot", "action_value", "open_modal", "open_view", "update_view", "user_id"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ModalSlot",
+    "action_value",
+    "open_modal",
+    "open_view",
+    "safe_respond",
+    "update_view",
+    "user_id",
+]
 
 
 def user_id(body: dict[str, Any]) -> str:
@@ -54,3 +66,22 @@ class ModalSlot:
             return update_view(self.client, self.view_id, view)
         self.view_id = open_modal(self.client, self.trigger_id, view)
         return self.view_id is not None
+
+
+def safe_respond(respond: Callable[..., Any]) -> Callable[..., bool]:
+    """Bolt's respond for background work: a network error (respond posts to the response_url
+    with urllib) is logged, not raised into a pool thread where nobody would see it; returns
+    whether Slack took the message."""
+
+    def send(**message: Any) -> bool:
+        try:
+            answer = respond(**message)
+        except NETWORK_ERRORS as error:
+            logger.warning("response_url post got no answer (%s)", type(error).__name__)
+            return False
+        status = getattr(answer, "status_code", 200)
+        if status != 200:
+            logger.warning("response_url post refused status=%s", status)
+        return status == 200
+
+    return send

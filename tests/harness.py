@@ -25,6 +25,7 @@ from bot.devserver import create_server
 from bot.services import Services, build_services
 from bot.slack_clients import client_factory
 from bot.store.db import init_db
+from bot.store.submissions import SubmissionDraft, SubmissionRecord
 from bot.worker import SubmissionWorker
 from bot.workspace import Workspace
 from bot.wsgi import Application
@@ -291,6 +292,31 @@ class Harness:
         call = self.slack.wait_for("views.open", before + 1)[-1]
         assert call.response and call.response.get("ok"), call.response
         return call.response["view"]
+
+    def orphan(
+        self, name: str = "Orphan", *, team_id: str = TEAM, user_id: str = USER
+    ) -> SubmissionRecord:
+        """A submission acked by a process that died before working it (its lease released):
+        recovery, in this process or another, resumes it."""
+        draft = SubmissionDraft(
+            view_id="V0GONE",
+            input_hash=hashlib.sha256(name.encode()).hexdigest(),
+            team_id=team_id,
+            enterprise_id=None,
+            is_enterprise_install=False,
+            user_id=user_id,
+            name=name,
+            description="",
+            add_all_customers=False,
+            channel_id=CHANNEL,
+            origin_channel_id=CHANNEL,
+            thread_ts=None,
+            response_url=None,
+            announce_response_url=None,
+        )
+        record, _ = self.services.submissions.open(draft, owner="a-dead-process", lease_seconds=60)
+        self.services.submissions.release(record.id, owner="a-dead-process")
+        return record
 
     def store_key(self, key: str = LIVE_KEY, team_id: str = TEAM) -> None:
         self.bunce.add_key(key)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.services import build_services
 from bot.slack_clients import client_factory
-from bot.store.submissions import State, SubmissionDraft
+from bot.store.submissions import State
 from bot.worker import SubmissionWorker
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
@@ -21,7 +21,6 @@ from tests.harness import (
     FAST_POLICY,
     LIVE_KEY,
     TEAM,
-    USER,
     Harness,
     state_for,
     wait_until,
@@ -200,24 +199,7 @@ def test_two_processes_racing_for_a_pending_submission_one_works_it(
 ) -> None:
     with running_app(database_url, fake_slack, fake_bunce) as h:
         h.store_key()
-        draft = SubmissionDraft(
-            view_id="V0GONE",
-            input_hash="0" * 64,
-            team_id=TEAM,
-            enterprise_id=None,
-            is_enterprise_install=False,
-            user_id=USER,
-            name="Orphan",
-            description="",
-            add_all_customers=False,
-            channel_id=CHANNEL,
-            origin_channel_id=CHANNEL,
-            thread_ts=None,
-            response_url=None,
-            announce_response_url=None,
-        )
-        orphan, _ = h.services.submissions.open(draft, owner="a-dead-process", lease_seconds=60)
-        h.services.submissions.release(orphan.id, owner="a-dead-process")
+        h.orphan()
         others = [build_services(h.settings, timeout=(1.0, 2.0)) for _ in range(3)]
         workers = [
             SubmissionWorker(s, client_factory(h.settings, None), policy=FAST_POLICY)

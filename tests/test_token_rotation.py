@@ -20,7 +20,7 @@ from slack_sdk.oauth.installation_store import Installation
 from bot.slack_clients import client_factory
 from bot.store.db import StoreError
 from bot.store.installations import EncryptedInstallationStore
-from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
+from bot.store.submissions import State
 from bot.workspace import Workspace
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
@@ -60,29 +60,6 @@ def rotating(
         yield h
 
 
-def orphan(h: Harness, name: str = "Recovered") -> SubmissionRecord:
-    """A submission acked by a process that died before working it: recovery resumes it."""
-    draft = SubmissionDraft(
-        view_id="V0GONE",
-        input_hash="1" * 64,
-        team_id=NEW_TEAM,
-        enterprise_id=None,
-        is_enterprise_install=False,
-        user_id=INSTALLER,
-        name=name,
-        description="",
-        add_all_customers=False,
-        channel_id=CHANNEL,
-        origin_channel_id=CHANNEL,
-        thread_ts=None,
-        response_url=None,
-        announce_response_url=None,
-    )
-    record, _ = h.services.submissions.open(draft, owner="a-dead-process", lease_seconds=60)
-    h.services.submissions.release(record.id, owner="a-dead-process")
-    return record
-
-
 def recover(h: Harness) -> int:
     """One recovery scan, as the worker's loop runs it, and wait for the resumed work."""
     resumed = h.worker.recover_once()
@@ -115,7 +92,7 @@ def row_counts(h: Harness) -> tuple[int, int]:
 def test_recovered_submission_is_announced_with_a_refreshed_token(rotating: Harness) -> None:
     h = rotating
     first = h.slack.installed_tokens(NEW_TEAM)[0]
-    record = orphan(h)
+    record = h.orphan("Recovered", team_id=NEW_TEAM, user_id=INSTALLER)
     h.slack.expire_token(first)  # its lifetime ran out while no process was running
     before = len(h.slack.requests)
 
@@ -144,7 +121,7 @@ def test_a_refused_refresh_keeps_the_submission_until_the_app_is_reinstalled(
 ) -> None:
     h = rotating
     first = h.slack.installed_tokens(NEW_TEAM)[0]
-    record = orphan(h)
+    record = h.orphan("Recovered", team_id=NEW_TEAM, user_id=INSTALLER)
     h.slack.revoke_workspace(NEW_TEAM)  # tokens and refresh tokens revoked; the event was missed
 
     with caplog.at_level(logging.INFO):

@@ -75,6 +75,9 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     worker_lease_seconds: float = 60.0
     slack_timeout: float = 10.0  # seconds a Slack Web API call may take before it is unknown
+    # Bunce allows 500 requests a minute per egress IP (bunce-api.md §2.8); see bot/bunce/limiter.
+    bunce_rate_per_minute: int = 400
+    bunce_rate_processes: int = 1  # web processes sharing it: each one's share without the DB
     segment_url_template: str | None = None
     # Serve over Socket Mode (only `python -m bot` with SLACK_APP_TOKEN). Everything else serves
     # HTTP and verifies every request's signature, whatever else is set.
@@ -118,6 +121,22 @@ class Settings:
             admin_user_ids=_admin_user_ids(env, problems),
             worker_lease_seconds=_seconds(env, "WORKER_LEASE_SECONDS", 60.0, (1, 3600), problems),
             slack_timeout=_seconds(env, "SLACK_TIMEOUT_SECONDS", 10.0, (0.1, 60), problems),
+            bunce_rate_per_minute=_count(
+                env,
+                "BUNCE_RATE_PER_MINUTE",
+                400,
+                (1, 500),
+                problems,
+                "Bunce allows 500 requests a minute per IP; default 400",
+            ),
+            bunce_rate_processes=_count(
+                env,
+                "BUNCE_RATE_PROCESSES",
+                _web_concurrency(env),
+                (1, 1000),
+                problems,
+                "all web processes, on every host; default WEB_CONCURRENCY",
+            ),
             segment_url_template=_segment_url_template(env, problems),
         )
         if serving:
@@ -231,6 +250,29 @@ def _seconds(
         problems.append(f"{name} must be between {low:g} and {high:g} (got {raw!r}).")
         return default
     return seconds
+
+
+def _web_concurrency(env: Mapping[str, str]) -> int:
+    """The Procfile's processes per host (gunicorn --workers); 1 when unset or not a number."""
+    raw = env.get("WEB_CONCURRENCY", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _count(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    bounds: tuple[int, int],
+    problems: list[str],
+    why: str,
+) -> int:
+    """A whole number within `bounds`; the default (and a problem) when it isn't one."""
+    raw = env.get(name, str(default))
+    low, high = bounds
+    if raw.isdigit() and low <= int(raw) <= high:
+        return int(raw)
+    problems.append(f"{name} must be a whole number from {low} to {high} ({why}; got {raw!r}).")
+    return default
 
 
 def _segment_url_template(env: Mapping[str, str], problems: list[str]) -> str | None:

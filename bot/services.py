@@ -19,6 +19,7 @@ from bot.store.db import create_engine_for, is_sqlite
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
 from bot.store.people import PeopleJobStore
+from bot.store.ratelimit import SharedRateLimiter
 from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
 from bot.ui.metadata import MetadataSigner
@@ -92,7 +93,7 @@ def build_services(
         if settings.multi_workspace
         else None
     )
-    limiter = limiter or RateLimiter()  # one per process, for every workspace (per-IP limit)
+    limiter = limiter or build_limiter(settings, engine)
     bunce = BunceClientFactory(
         settings.bunce_api_url,
         settings.bunce_sandbox_api_url,
@@ -126,6 +127,17 @@ def build_services(
         people=PeopleJobStore(engine),
         segment_url_template=settings.segment_url_template,
     )
+
+
+def build_limiter(settings: Settings, engine: Engine) -> RateLimiter:
+    """Bunce's per-IP budget for every workspace: in-process on SQLite (one process by design),
+    shared by every process through PostgreSQL otherwise."""
+    per_minute = settings.bunce_rate_per_minute
+    if is_sqlite(settings.database_url):
+        return RateLimiter(per_minute)
+    # While PostgreSQL is unreachable each process allows itself only its share of the budget.
+    share = max(1, per_minute // settings.bunce_rate_processes)
+    return SharedRateLimiter(engine, per_minute, fallback_per_minute=share)
 
 
 def _installer_lookup(store: EncryptedInstallationStore | None):  # type: ignore[no-untyped-def]

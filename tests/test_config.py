@@ -135,3 +135,15 @@ def test_durations_out_of_range_are_named_with_their_bounds() -> None:
     assert "SLACK_TIMEOUT_SECONDS must be between 0.1 and 60 (got '0')" in text
     assert "WORKER_LEASE_SECONDS must be between 1 and 3600 (got 'soon')" in text
     assert Settings.from_env({**GOOD, "SLACK_TIMEOUT_SECONDS": "2.5"}).slack_timeout == 2.5
+
+
+def test_bunce_rate_settings_default_to_the_procfile_and_refuse_more_than_bunce_allows() -> None:
+    settings = Settings.from_env({**GOOD, "WEB_CONCURRENCY": "3"})
+    assert (settings.bunce_rate_per_minute, settings.bunce_rate_processes) == (400, 3)
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**GOOD, "BUNCE_RATE_PER_MINUTE": "600", "BUNCE_RATE_PROCESSES": "0"})
+
+    text = str(raised.value)
+    assert "BUNCE_RATE_PER_MINUTE must be a whole number from 1 to 500" in text
+    assert "BUNCE_RATE_PROCESSES must be a whole number from 1 to 1000" in text

@@ -28,6 +28,7 @@ TABLE_MODULES = (
     "bot.store.cards",
     "bot.store.people",
     "bot.store.submissions",
+    "bot.store.ratelimit",
 )
 
 # Any constant works; it only has to be the same in every process that runs init_db.

@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.announce import Delivery, announce
 from bot.bunce import BunceClient, Segment
-from bot.creation import MARKER_TEXT, strip_marker
+from bot.bunce.errors import TooManySegments
+from bot.creation import marker_of, strip_marker, with_marker
 from bot.services import Services
 from bot.slack_calls import call
 from bot.store.audit import Action
@@ -24,11 +25,11 @@ MAX_PAGES = 10  # at most 1,000 segments are searched; Bunce documents no search
 def load_segments(client: BunceClient, words: str) -> list[Segment]:
     """Every segment (bounded), filtered by all words in the name, newest first where known."""
     found: list[Segment] = []
-    for page in range(1, MAX_PAGES + 1):
-        listing = client.list_segments(page, PER_PAGE)
-        found += listing.segments
-        if not listing.has_next:
-            break
+    try:
+        for segment in client.iter_segments(per_page=PER_PAGE, max_segments=PER_PAGE * MAX_PAGES):
+            found.append(segment)
+    except TooManySegments:
+        pass  # as documented: the first 1,000 are searched
     terms = words.lower().split()
     if terms:
         found = [s for s in found if all(term in s.name.lower() for term in terms)]
@@ -86,15 +87,9 @@ def share(
 def edit(client: BunceClient, segment_id: str, name: str, description: str) -> Segment:
     """PATCH name and description, keeping the creation marker if Bunce's copy has one."""
     current = client.get_segment(segment_id)
-    marker = _marker_of(current.description)
-    stored = f"{description} · {marker}" if description and marker else (marker or description)
+    marker = marker_of(current.description)
+    stored = with_marker(description, marker) if marker else description
     return client.update_segment(segment_id, name=name, description=stored)
-
-
-def _marker_of(description: str | None) -> str | None:
-    if not description or MARKER_TEXT not in description:
-        return None
-    return MARKER_TEXT + description.rpartition(MARKER_TEXT)[2]
 
 
 def refresh_cards(

@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 
 from bot import delivery
 from bot.bunce import Segment
-from bot.creation import Policy, create_once
+from bot.creation import Hooks, Policy, create_once
 from bot.delivery import form_of, segment_from_record
 from bot.segments import CreateResult, Problem
 from bot.services import Services
@@ -154,7 +154,7 @@ class SubmissionWorker:
         segment: Segment | None = None
         environment = "live"
         if record.state in (State.PENDING, State.CREATING):
-            result, environment = self._create(record, workspace)
+            result, environment = self._create(record, workspace, slack)
             if result.problem is Problem.UNCONFIRMED:
                 if slack is not None:
                     delivery.tell_unconfirmed(slack, record)
@@ -194,18 +194,27 @@ class SubmissionWorker:
             self.services.submissions.mark_told(record.id, owner=self.owner)
         return False
 
-    def _create(self, record: SubmissionRecord, workspace: Workspace) -> tuple[CreateResult, str]:
+    def _create(
+        self, record: SubmissionRecord, workspace: Workspace, slack: WebClient | None
+    ) -> tuple[CreateResult, str]:
         key = find_key(self.services.keys, workspace)
         if key is None:
             return CreateResult(problem=Problem.NOT_CONNECTED), "live"
+        resume = record.state == State.CREATING
+        hooks = Hooks(
+            before_post=lambda: self._before_post(record.id),
+            keep_baseline=lambda ids: self._keep_baseline(record.id, ids),
+            unconfirmed=lambda: self._tell_unconfirmed(record, slack),
+        )
         result = create_once(
             self.services.bunce.for_key(key.key),
             form_of(record),
             record.marker,
-            resume=record.state == State.CREATING,
-            before_post=lambda: self._before_post(record.id),
+            resume=resume,
+            hooks=hooks,
             sleep=self.sleep,
             policy=self.policy,
+            baseline=self.services.submissions.baseline(record.id) if resume else None,
         )
         outcome = result.problem.value if result.problem else "created"
         logger.info(
@@ -230,6 +239,16 @@ class SubmissionWorker:
         return store.mark_failed(
             record.id, owner=self.owner, failure=problem.value, message=result.bunce_message
         )
+
+    def _keep_baseline(self, submission_id: str, ids: frozenset[str] | None) -> None:
+        if ids is not None:
+            self._hold(submission_id)
+            self.services.submissions.keep_baseline(submission_id, ids)
+
+    def _tell_unconfirmed(self, record: SubmissionRecord, slack: WebClient | None) -> None:
+        """Bunce hasn't answered: say it's still being confirmed while we keep looking."""
+        if slack is not None:
+            delivery.tell_unconfirmed(slack, record)
 
     def _before_post(self, submission_id: str) -> None:
         """Each POST is recorded (and the lease renewed) before it is sent."""

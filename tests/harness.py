@@ -33,7 +33,14 @@ from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
 
 # Retries as in production, with the waits shrunk so fault tests take seconds.
-FAST_POLICY = Policy(backoff=0.05, max_backoff=0.2, recheck_delay=0.2, max_rate_wait=5.0)
+FAST_POLICY = Policy(
+    backoff=0.05,
+    max_backoff=0.2,
+    recheck_delay=0.2,
+    max_rate_wait=5.0,
+    settle_seconds=1.5,
+    max_recheck_delay=0.5,
+)
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 TEAM = "T0001"

@@ -269,7 +269,8 @@ def test_validation_extras_are_kept_as_details(bunce: FakeBunceApi, client: Bunc
 
     error = _create_error(client)
 
-    assert error.message == "Invalid data"
+    # The field error says more than a generic summary, so it is what the person sees.
+    assert error.message == "The description field must be a valid email address."
     assert error.details == {"errors": errors}
 
 
@@ -489,7 +490,8 @@ def test_verify_refuses_a_key_from_the_other_environment(bunce: FakeBunceApi) ->
 
 def _every_kind_of_error(bunce: FakeBunceApi, client: BunceClient) -> list[BunceError]:
     bunce.fail_next(401, body={"success": False, "message": f"Key {LIVE_KEY} is not valid"})
-    bunce.fail_next(422, body={"message": "Bad", "errors": {"key": [LIVE_KEY]}, "data": LIVE_KEY})
+    errors = {"key": [f"Bad key {LIVE_KEY}"]}
+    bunce.fail_next(422, body={"message": "Bad", "errors": errors, "data": LIVE_KEY})
     bunce.fail_next(502, body=f"<html>{LIVE_KEY}</html>", content_type="text/html")
     bunce.fail_next(200, body={"success": False, "message": LIVE_KEY})
     bunce.fail_next(reset=True)

@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.bunce import BunceError, Segment
-from bot.bunce.models import has_next_page, parse_segment, parse_segment_list, parse_timestamp
+from bot.bunce.models import parse_segment, parse_segment_list, parse_timestamp, read_page
+from tests.test_hostile_input import JSONISH
 
 SEED = {
     "id": "9da67caa-b803-4691-a2b6-bdcd58008aaf",
@@ -147,20 +150,114 @@ def test_list_that_is_not_a_list_is_an_error(data: Any) -> None:
         parse_segment_list({"data": data})
 
 
+def _segments(count: int) -> list[Segment]:
+    return [parse_segment({**SEED, "id": f"s{n}"}) for n in range(count)]
+
+
 @pytest.mark.parametrize(
     ("count", "meta", "page", "per_page", "expected"),
     [
-        (20, {}, 1, 20, True),
-        (20, {"has_next_page": True}, 1, 20, True),
-        (20, {"has_next_page": False}, 1, 20, False),
-        (19, {"has_next_page": True}, 1, 20, False),
-        (0, {"has_next_page": True}, 1, 20, False),
-        (10, {"total_pages": 3}, 2, 10, True),
-        (10, {"total_pages": 3}, 3, 10, False),
-        (10, {"last_page": 1}, 1, 10, False),
+        (20, {"has_next_page": True}, 1, 20, (True, True)),
+        (20, {"has_next_page": False}, 1, 20, (False, True)),
+        # A capped page (10 of the 100 asked) that says more follow: believed.
+        (10, {"has_next_page": True, "per_page": 10}, 1, 100, (True, True)),
+        (0, {"has_next_page": True}, 1, 20, (False, True)),
+        (10, {"total_pages": 3}, 2, 10, (True, True)),
+        (10, {"total_pages": 3}, 3, 10, (False, True)),
+        (10, {"last_page": 1}, 1, 10, (False, True)),
+        (10, {"current_page": 2, "last_page": 3}, 2, 100, (True, True)),
+        (10, {"total": 25, "per_page": 10}, 2, 100, (True, True)),
+        (5, {"total": 25, "per_page": 10}, 3, 100, (False, True)),
+        (10, {"total": 25, "to": 20}, 2, 100, (True, True)),
+        (10, {"next_page_url": "https://api.bunce.so/v1/segments?page=2"}, 1, 100, (True, True)),
+        (10, {"next_page_url": None, "last_page": 9}, 1, 100, (False, True)),
+        (10, {"next_page_cursor": "abc"}, 1, 100, (True, True)),
+        (10, {"next_cursor": "abc"}, 1, 100, (True, True)),
+        # has_next_page first: Bunce's own field outranks everything else.
+        (10, {"has_next_page": False, "next_page_cursor": "abc"}, 1, 100, (False, True)),
+        # Nothing said: a full page may have more, a short one probably has not (a guess).
+        (20, {}, 1, 20, (True, False)),
+        (19, {}, 1, 20, (False, False)),
+        (10, {"per_page": 10}, 1, 100, (True, False)),
+        (10, {"next_page_cursor": None, "has_prev_page": False}, 1, 100, (False, False)),
     ],
 )
-def test_has_next_page_stops_at_any_sign(
-    count: int, meta: dict[str, Any], page: int, per_page: int, expected: bool
+def test_explicit_pagination_fields_win_over_the_page_length(
+    count: int, meta: dict[str, Any], page: int, per_page: int, expected: tuple[bool, bool]
 ) -> None:
-    assert has_next_page(count, meta, page, per_page) is expected
+    listing = read_page(_segments(count), meta, page, per_page)
+
+    assert (listing.has_next, listing.stated) == expected
+
+
+def test_the_next_cursor_is_kept_only_while_there_is_a_next_page() -> None:
+    more = read_page(_segments(2), {"has_next_page": True, "next_page_cursor": "c2"}, 1, 2)
+    last = read_page(_segments(2), {"has_next_page": False, "next_page_cursor": "c3"}, 2, 2)
+    laravel = read_page(_segments(2), {"next_cursor": "eyJpZCI6M30", "per_page": 2}, 1, 2)
+
+    assert (more.cursor, last.cursor, laravel.cursor) == ("c2", None, "eyJpZCI6M30")
+    assert laravel.page_size == 2
+
+
+LARAVEL_PAGE = {
+    "current_page": 1,
+    "data": [SEED],
+    "first_page_url": "https://api.bunce.so/v1/segments?page=1",
+    "from": 1,
+    "last_page": 3,
+    "last_page_url": "https://api.bunce.so/v1/segments?page=3",
+    "links": [{"url": None, "label": "&laquo; Previous", "active": False}],
+    "next_page_url": "https://api.bunce.so/v1/segments?page=2",
+    "path": "https://api.bunce.so/v1/segments",
+    "per_page": 1,
+    "prev_page_url": None,
+    "to": 1,
+    "total": 3,
+}
+
+
+def test_a_laravel_paginator_nested_in_data() -> None:
+    body = {"success": True, "message": "Segments fetched", "data": LARAVEL_PAGE}
+
+    segments, fields = parse_segment_list(body)
+    listing = read_page(segments, fields, 1, 100)
+
+    assert [s.id for s in segments] == [SEED["id"]]
+    assert (fields["last_page"], fields["per_page"], fields["total"]) == (3, 1, 3)
+    assert "links" not in fields and "path" not in fields  # only pagination fields are read
+    assert (listing.has_next, listing.stated, listing.page_size) == (True, True, 1)
+
+
+def test_a_bare_laravel_paginator() -> None:
+    segments, fields = parse_segment_list({**LARAVEL_PAGE, "next_page_url": None})
+
+    assert [s.id for s in segments] == [SEED["id"]]
+    assert read_page(segments, fields, 1, 100).has_next is False
+
+
+def test_laravels_resource_form() -> None:
+    body = {
+        "data": [SEED],
+        "links": {"first": "f", "last": "l", "prev": None, "next": "https://x/segments?page=2"},
+        "meta": {"current_page": 1, "from": 1, "last_page": 2, "links": [], "per_page": 1},
+        "success": True,
+    }
+
+    segments, fields = parse_segment_list(body)
+
+    assert fields["next_page_url"] == "https://x/segments?page=2"
+    assert read_page(segments, fields, 1, 100).has_next is True
+    last = {**body, "links": {**body["links"], "next": None}}
+    assert read_page(*parse_segment_list(last), 2, 100).has_next is False
+
+
+@settings(max_examples=150, deadline=None)
+@given(JSONISH, st.integers(1, 5), st.integers(1, 200))
+def test_any_list_body_gives_a_page_or_a_typed_error(body: object, page: int, size: int) -> None:
+    try:
+        segments, fields = parse_segment_list(body)  # type: ignore[arg-type]
+    except BunceError:
+        return
+    listing = read_page(segments, fields, page, size)
+    assert isinstance(listing.has_next, bool) and isinstance(listing.stated, bool)
+    assert listing.cursor is None or (isinstance(listing.cursor, str) and listing.has_next)

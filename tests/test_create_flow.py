@@ -34,7 +34,7 @@ def test_valid_submit_creates_one_segment_and_announces_it(any_db_harness: Harne
     marker = h.services.submissions.get(_only_submission(h)).marker  # type: ignore[union-attr]
     assert sent == {
         "name": "Spring launch VIPs",
-        "description": f"Bought in March · via Slack #{marker}",
+        "description": f"via Slack #{marker} · Bought in March",
         "add_all_customers": True,
     }
     card = posted[0].args

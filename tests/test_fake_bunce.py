@@ -566,3 +566,165 @@ def test_wildcard_fault_needs_the_same_number_of_segments(
     fetched = _call(http, bunce, "GET", f"/segments/{stored['id']}")
 
     assert (listed.status_code, members.status_code, fetched.status_code) == (200, 422, 500)
+
+
+# -- list variants (pagination is undocumented for segments: bunce-api.md §2.7) ---------------
+
+
+def _list(bunce: FakeBunceApi, http: requests.Session, query: str) -> dict:
+    url = f"{bunce.live_url}/segments?{query}"
+    response = http.get(url, headers={"X-Authorization": LIVE_KEY}, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_capped_per_page_returns_fewer_and_meta_tells_the_truth(
+    bunce: FakeBunceApi, http: requests.Session
+) -> None:
+    for n in range(25):
+        bunce.add_segment(LIVE_KEY, f"S{n:02d}")
+    bunce.max_per_page = 10
+
+    first = _list(bunce, http, "page=1&per_page=100")
+    bunce.list_shape = "bare"
+    bare = _list(bunce, http, "page=3&per_page=100")
+
+    assert len(first["data"]) == 10
+    assert first["meta"]["per_page"] == 10 and first["meta"]["has_next_page"] is True
+    assert [s["name"] for s in bare["data"]] == [f"S{n:02d}" for n in range(4, -1, -1)]
+    assert set(bare) == {"success", "message", "data"}  # the SDK's typing: no meta at all
+
+
+def test_laravel_paginator_shapes(bunce: FakeBunceApi, http: requests.Session) -> None:
+    for n in range(3):
+        bunce.add_segment(LIVE_KEY, f"S{n}")
+    bunce.list_shape = "laravel"
+
+    nested = _list(bunce, http, "page=1&per_page=2")["data"]
+    bunce.list_shape = "laravel_resource"
+    resource = _list(bunce, http, "page=2&per_page=2")
+
+    assert (nested["current_page"], nested["last_page"], nested["total"]) == (1, 2, 3)
+    assert nested["next_page_url"].endswith("/v1/segments?page=2")
+    assert (nested["from"], nested["to"], nested["prev_page_url"]) == (1, 2, None)
+    assert [s["name"] for s in resource["data"]] == ["S0"]
+    assert resource["links"]["next"] is None and resource["links"]["prev"].endswith("page=1")
+    assert resource["meta"]["current_page"] == 2 and "next_page_url" not in resource["meta"]
+    assert resource["success"] is True
+
+
+def test_cursor_lists_follow_cursors_and_ignore_page(
+    bunce: FakeBunceApi, http: requests.Session
+) -> None:
+    for n in range(3):
+        bunce.add_segment(LIVE_KEY, f"S{n}")
+    bunce.list_shape = "cursor"
+
+    first = _list(bunce, http, "per_page=2")
+    second = _list(bunce, http, f"cursor={first['meta']['next_page_cursor']}&per_page=2")
+    paged = _list(bunce, http, "page=2&per_page=2")
+    bad = http.get(
+        f"{bunce.live_url}/segments?cursor=nope", headers={"X-Authorization": LIVE_KEY}, timeout=5
+    )
+
+    assert [s["name"] for s in second["data"]] == ["S0"]
+    assert second["meta"]["has_next_page"] is False and second["meta"]["next_page_cursor"] is None
+    assert paged["data"] == first["data"]  # `page` means nothing to a cursor list
+    assert bad.status_code == 422
+
+
+def test_ignoring_page_and_oldest_first(bunce: FakeBunceApi, http: requests.Session) -> None:
+    for n in range(3):
+        bunce.add_segment(LIVE_KEY, f"S{n}")
+    bunce.ignores_page = True
+    bunce.newest_first = False
+
+    listed = _list(bunce, http, "page=2&per_page=2")
+
+    assert [s["name"] for s in listed["data"]] == ["S0", "S1"]
+    assert listed["meta"]["has_next_page"] is True
+
+
+# -- answers off the happy path ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "body"),
+    [
+        ("null", 200, {"success": True, "message": "Segment updated successfully", "data": None}),
+        ("message", 200, {"success": True, "message": "Segment updated successfully"}),
+        ("no_content", 204, None),
+    ],
+)
+def test_update_answers_without_a_segment(
+    bunce: FakeBunceApi, http: requests.Session, answer: str, status: int, body: dict | None
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Old")
+    bunce.update_answer = answer
+
+    response = http.patch(
+        f"{bunce.live_url}/segments/{stored['id']}",
+        json={"name": "New"},
+        headers={"X-Authorization": LIVE_KEY},
+        timeout=5,
+    )
+
+    assert response.status_code == status
+    assert (response.json() if body is not None else response.content) == (body or b"")
+    assert bunce.segments(LIVE_KEY)[0]["name"] == "New"  # the update happened all the same
+
+
+@pytest.mark.parametrize(("answer", "status"), [("no_content", 204), ("empty", 200)])
+def test_add_customers_empty_answers(
+    bunce: FakeBunceApi, http: requests.Session, answer: str, status: int
+) -> None:
+    stored = bunce.add_segment(LIVE_KEY, "Members")
+    bunce.add_customers_answer = answer
+
+    response = http.post(
+        f"{bunce.live_url}/segments/{stored['id']}/customers",
+        json={"customers": [{"email": "ada@example.com"}]},
+        headers={"X-Authorization": LIVE_KEY},
+        timeout=5,
+    )
+
+    assert (response.status_code, response.content) == (status, b"")
+    assert bunce.members(LIVE_KEY, stored["id"]) == {"ada@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("style", "message"),
+    [
+        ("laravel", "The name field is required. (and 1 more error)"),
+        ("laravel8", "The given data was invalid."),
+    ],
+)
+def test_laravel_error_bodies(
+    bunce: FakeBunceApi, http: requests.Session, style: str, message: str
+) -> None:
+    bunce.error_bodies = style
+
+    invalid = _post(http, bunce.live_url, LIVE_KEY, {"add_all_customers": "yes"})
+    denied = _post(http, bunce.live_url, None, {"name": "x"})
+
+    assert invalid.status_code == 422
+    assert invalid.json() == {
+        "message": message,
+        "errors": {
+            "name": ["The name field is required."],
+            "add_all_customers": ["The add all customers field must be true or false."],
+        },
+    }
+    assert (denied.status_code, denied.json()) == (401, {"message": "Unauthenticated."})
+
+
+def test_proxy_page_is_html(bunce: FakeBunceApi, http: requests.Session) -> None:
+    bunce.proxy_page(403, method="POST")
+
+    blocked = _post(http, bunce.live_url, LIVE_KEY, {"name": "x"})
+    passed = _post(http, bunce.live_url, LIVE_KEY, {"name": "x"})
+
+    assert blocked.status_code == 403
+    assert blocked.headers["Content-Type"].startswith("text/html")
+    assert "<html>" in blocked.text
+    assert passed.status_code == 201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from bot import ids
 from bot.store.audit import Action
@@ -141,7 +142,7 @@ def test_creator_edits_and_every_card_is_updated_in_place(harness: Harness) -> N
 
     stored = harness.bunce.segments(LIVE_KEY)[0]
     assert stored["name"] == "New name"
-    assert stored["description"].startswith("New words · via Slack #")  # marker kept
+    assert re.fullmatch(r"via Slack #[0-9a-f]{8} · New words", stored["description"])  # kept
     assert (update["channel"], update["ts"]) == (CHANNEL, card_call.response["ts"])
     assert "New name" in json.dumps(update["blocks"])
     assert harness.services.audit.last(TEAM, action=Action.SEGMENT_EDITED).user_id == USER  # type: ignore[union-attr]

@@ -1,7 +1,9 @@
 """A bounded soak: many submissions under random Bunce and Slack faults, one invariant.
 
-For every submission: exactly one segment (found by its marker) and one card, or a reported
-failure and no segment; and the person told either way.
+For every submission: exactly one segment and one card, or a reported failure and no segment;
+and the person told either way. It runs against Bunce as documented, and against a difficult
+Bunce (pagination capped below what we ask, in Laravel's paginator shape; descriptions cut to 60
+characters, half of them dropped altogether, so only the name can find those segments).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import running_app
@@ -37,7 +40,18 @@ def inject(h: Harness, rng: random.Random) -> None:
         h.slack.fail_next("views.update", error="not_found")  # the modal was closed
 
 
-def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi) -> None:
+def _difficult(bunce: FakeBunceApi) -> None:
+    bunce.max_per_page = 7
+    bunce.list_shape = "laravel"
+    bunce.description_max, bunce.description_overflow = 60, "truncate"
+    bunce.description_rewrite = lambda d: None if d and " even " in d else d
+
+
+VARIANTS = {"documented": lambda bunce: None, "difficult": _difficult}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi, variant: str) -> None:
     rng = random.Random(SEED)
     with (
         FakeBunceApi(rate_limit_per_minute=None) as bunce,
@@ -53,6 +67,7 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi) -> None:
         ) as h,
     ):
         h.store_key()
+        VARIANTS[variant](bunce)
         lock = threading.Lock()
         refused: list[str] = []
 
@@ -60,7 +75,9 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi) -> None:
             with lock:
                 inject(h, rng)
             view = h.open_modal()
-            response = h.send_submission(view, state_for(f"Soak {i}"))
+            parity = "even" if i % 2 == 0 else "odd"
+            described = f"Soak {i} {parity} " + "x" * 80
+            response = h.send_submission(view, state_for(f"Soak {i}", described))
             assert response.status_code == 200
             if "segment_progress" not in response.text:
                 refused.append(response.text)
@@ -82,11 +99,14 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi) -> None:
         assert all("nothing was created" in text for text in refused)
         assert len(rows) + len(refused) == SUBMISSIONS
         assert len(refused) <= SUBMISSIONS // 20
+        by_name: dict[str, list[dict]] = {}
+        for segment in segments:
+            by_name.setdefault(segment["name"], []).append(segment)
         for row in rows:
-            found = [s for s in segments if f"#{row['marker']}" in (s["description"] or "")]
+            found = by_name.get(row["name"], [])  # names are unique: markers may be gone
             assert row["user_told"], row
             if row["state"] == "announced":
-                assert len(found) == 1, row
+                assert [s["id"] for s in found] == [row["segment_id"]], row
             else:
                 assert row["state"] == "failed", row
                 assert found == [], row

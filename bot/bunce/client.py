@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +14,8 @@ from requests.adapters import HTTPAdapter
 from bot.bunce.errors import (
     BunceError,
     BunceRateLimited,
+    BunceUnavailableError,
+    TooManySegments,
     error_for_exception,
     error_for_response,
     redact,
@@ -25,9 +27,9 @@ from bot.bunce.models import (
     Segment,
     SegmentPage,
     customer_refs,
-    has_next_page,
     parse_segment,
     parse_segment_list,
+    read_page,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,14 +96,58 @@ class BunceClient:
             )
         return parse_segment(self._body(response).get("data"))
 
-    def list_segments(self, page: int = 1, per_page: int = 20) -> SegmentPage:
-        """One page of the account's segments (page numbers, as Bunce's list endpoint takes)."""
+    def list_segments(
+        self, page: int = 1, per_page: int = 20, *, cursor: str | None = None
+    ) -> SegmentPage:
+        """One page of the account's segments: by page number (as Bunce's list endpoint takes),
+        or by the cursor a previous page gave (`cursor=` + `per_page`, as Bunce's SDK and CLI
+        send for cursor-paginated lists, §2.7)."""
         if page < 1 or per_page < 1:
             raise ValueError("page and per_page start at 1")
-        params = {"page": page, "per_page": per_page}
+        params: dict[str, Any] = (
+            {"cursor": cursor, "per_page": per_page}
+            if cursor
+            else {"page": page, "per_page": per_page}
+        )
         response = self._send("GET", "/segments", params=params, timeout=self._read_timeout)
-        segments, meta = parse_segment_list(self._body(response))
-        return SegmentPage(segments, has_next_page(len(segments), meta, page, per_page))
+        segments, fields = parse_segment_list(self._body(response))
+        return read_page(segments, fields, page, per_page)
+
+    def iter_segments(self, *, per_page: int = 100, max_segments: int = 2000) -> Iterator[Segment]:
+        """Every segment of the account once, page after page, for whoever must see them all.
+
+        Bunce documents no maximum per_page and no segment `meta` (§2.7, §6 #20), so pagination
+        fields are trusted before a page's length, and a page that may be short only because
+        of a silent cap is followed by one more request. A page of nothing new ends the walk:
+        after a page Bunce said had a successor, that is BunceUnavailableError (it ignores
+        `page` or `cursor`, so the rest cannot be seen; absence is unknown), otherwise the
+        end. More than `max_segments` is TooManySegments: unknown, never "absent".
+        """
+        seen: set[str] = set()
+        page, cursor, promised = 1, None, False
+        while True:
+            listing = self.list_segments(page, per_page, cursor=cursor)
+            fresh = _new_segments(listing.segments, seen)
+            if listing.segments and not fresh:
+                if promised:
+                    raise BunceUnavailableError(
+                        reason="Bunce sent the same segments again instead of the next page",
+                        certainly_not_processed=False,
+                    )
+                return
+            for segment in fresh:
+                if len(seen) >= max_segments:
+                    raise TooManySegments(max_segments)
+                seen.add(segment.id)
+                yield segment
+            if not listing.segments or (listing.stated and not listing.has_next):
+                return
+            if len(seen) >= max_segments:
+                raise TooManySegments(max_segments)
+            # Without pagination fields a short page is probably the last; one more request
+            # makes sure, since a duplicate segment cannot be deleted.
+            promised = listing.has_next
+            page, cursor = page + 1, listing.cursor
 
     def get_segment(self, segment_id: str) -> Segment:
         """One segment by id; when Bunce has no get-one route, found by scanning the list."""
@@ -126,30 +172,43 @@ class BunceClient:
             raise ValueError("give a name or a description to update")
         path = _segment_path(segment_id)
         response = self._send("PATCH", path, payload=payload, timeout=self._timeout)
-        return parse_segment(self._body(response).get("data"))
+        data = self._body(response, empty_ok=True).get("data")
+        try:
+            return parse_segment(data)
+        except BunceUnavailableError:
+            # The update page promises "the updated attribute entity" (§3.5, a copy-paste), so
+            # a 2xx may well carry no segment (`data: null`, only a message, 204): it worked,
+            # and the segment is read back instead of reporting a failure.
+            logger.info(
+                "bunce update answered without a segment; reading it back key=%s",
+                key_hint(self._key),
+            )
+            return self.get_segment(segment_id)
 
     def add_customers(self, segment_id: str, customers: Sequence[Mapping[str, str]]) -> None:
         """Add customers by email or customer_id only: Bunce upserts any other field it is sent."""
         payload = {"customers": customer_refs(customers)}
         path = _segment_path(segment_id, "/customers")
-        self._body(self._send("POST", path, payload=payload, timeout=self._timeout))
+        # The SDK types the answer `data: null` (§3.6); a 204 or an empty 200 is success too.
+        self._body(self._send("POST", path, payload=payload, timeout=self._timeout), empty_ok=True)
 
     def verify(self) -> None:
         """Prove the key works in its environment with the cheapest authenticated read."""
         self.list_segments(1, 1)
 
     def _scan_for(self, segment_id: str) -> Segment:
-        for page in range(1, SCAN_MAX_PAGES + 1):
-            listed = self.list_segments(page, SCAN_PER_PAGE)
-            for segment in listed.segments:
+        try:
+            for segment in self.iter_segments(
+                per_page=SCAN_PER_PAGE, max_segments=SCAN_PER_PAGE * SCAN_MAX_PAGES
+            ):
                 if segment.id == segment_id:
                     return segment
-            if not listed.has_next:
-                raise BunceError("segment not found", status=404, certainly_not_processed=True)
-        reason = f"not among the first {SCAN_MAX_PAGES * SCAN_PER_PAGE} segments"
-        raise BunceError(
-            "segment not found", status=404, reason=reason, certainly_not_processed=True
-        )
+        except TooManySegments as error:
+            reason = f"not among the first {error.limit} segments"
+            raise BunceError(
+                "segment not found", status=404, reason=reason, certainly_not_processed=True
+            ) from error
+        raise BunceError("segment not found", status=404, certainly_not_processed=True)
 
     def _send(
         self,
@@ -185,9 +244,13 @@ class BunceClient:
             logger.info("bunce call failed url=%s error=%s", redact(self.base_url + path), error)
             raise error from exc
 
-    def _body(self, response: requests.Response) -> dict[str, Any]:
-        body = _json_object(response)
+    def _body(self, response: requests.Response, *, empty_ok: bool = False) -> dict[str, Any]:
+        """The JSON object of a successful answer, else the typed error; `empty_ok` takes an
+        empty 2xx (204, or 200 with no body) as success, for calls that need nothing back."""
         status = response.status_code
+        if empty_ok and 200 <= status < 300 and not response.content.strip():
+            return {}
+        body = _json_object(response)
         if status == 429:
             self._limiter.pause(retry_after_seconds(response.headers.get("Retry-After")))
         # Either envelope key may carry the verdict (§2.4): only an explicit false fails a 2xx.
@@ -200,6 +263,15 @@ class BunceClient:
         error = error_for_response(status, body, response.headers)
         _log_failure(response, error, readable=body is not None)
         raise error
+
+
+def _new_segments(segments: list[Segment], seen: set[str]) -> list[Segment]:
+    """The page's segments not yielded before, each once (pages may overlap as lists change)."""
+    fresh: dict[str, Segment] = {}
+    for segment in segments:
+        if segment.id not in seen:
+            fresh.setdefault(segment.id, segment)
+    return list(fresh.values())
 
 
 def _segment_path(segment_id: str, suffix: str = "") -> str:

@@ -64,7 +64,7 @@ class BunceError(Exception):
 
 
 class BunceAuthError(BunceError):
-    """Bunce refused the key (401/403): invalid, revoked, or for the other environment."""
+    """Bunce refused the key (401/403 in JSON): invalid, revoked, or for the other environment."""
 
     summary = "Bunce rejected the API key"
     certainly_not_processed = True
@@ -94,6 +94,20 @@ class BunceUnavailableError(BunceError):
     summary = "Bunce is unavailable"
 
 
+class TooManySegments(BunceError):
+    """A walk of the segment list reached its bound with more to come: absence is unknown."""
+
+    summary = "too many segments to search"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            "too many segments to search",
+            reason=f"more than {limit} segments",
+            certainly_not_processed=False,
+        )
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); 60 when unusable."""
     if not value or not value.strip():
@@ -117,8 +131,7 @@ def error_for_response(
     status: int, body: Mapping[str, Any] | None, headers: Mapping[str, str]
 ) -> BunceError:
     """The typed error for an unsuccessful answer; `body` is the parsed JSON object, if any."""
-    message = body.get("message") if body is not None else None
-    message = message if isinstance(message, str) and message.strip() else None
+    message = _text(body.get("message")) if body is not None else None
     details = {k: body[k] for k in ("errors", "data") if body is not None and k in body}
     reason = None if body is not None else "Bunce answered without a JSON body"
     common: dict[str, Any] = {"status": status, "details": details, "reason": reason}
@@ -128,9 +141,18 @@ def error_for_response(
             return BunceUnavailableError(**common)
         return BunceError(message, **(common | {"reason": "Bunce reported a failure"}))
     if status in (401, 403):
+        if body is None:
+            # Bunce answers in JSON (Accept: application/json, §2.3); an HTML or empty 401/403
+            # comes from a proxy or firewall in between, which says nothing about the key, nor
+            # whether the request went further: ambiguous, like a 5xx.
+            reason = f"something between us and Bunce refused the request (HTTP {status} page)"
+            return BunceUnavailableError(
+                **(common | {"reason": reason}), certainly_not_processed=False
+            )
         return BunceAuthError(message, **common)
     if status in (400, 422):
-        return BunceValidationError(message or "Bunce did not accept these values.", **common)
+        shown = validation_message(body) or "Bunce did not accept these values."
+        return BunceValidationError(shown, **common)
     if status == 429:
         retry_after = retry_after_seconds(headers.get("Retry-After"))
         return BunceRateLimited(message, retry_after=retry_after, **common)
@@ -138,6 +160,37 @@ def error_for_response(
         return BunceUnavailableError(message, **common)
     # A 404/405 means the route does not exist, so nothing was done.
     return BunceError(message, certainly_not_processed=status in (404, 405), **common)
+
+
+def validation_message(body: Mapping[str, Any] | None) -> str | None:
+    """Bunce's own words for a 400/422: Laravel's summary, or the first field error it sums up.
+
+    Laravel (Bunce's framework) answers `{"message", "errors": {field: [messages]}}`. Since
+    laravel/framework 1e02bc2b (Dec 2020) the message is the first field error plus "(and N
+    more errors)"; before, and when summarising fails, it is the generic "The given data was
+    invalid.", so the first field error says more then.
+    """
+    if body is None:
+        return None
+    message = _text(body.get("message"))
+    first = _first_field_error(body.get("errors"))
+    if first is None or (message is not None and message.startswith(first)):
+        return message
+    return first
+
+
+def _first_field_error(errors: Any) -> str | None:
+    if not isinstance(errors, Mapping):
+        return None
+    for messages in errors.values():
+        for text in messages if isinstance(messages, list) else [messages]:
+            if _text(text) is not None:
+                return str(text).strip()
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def error_for_exception(exc: requests.RequestException) -> BunceUnavailableError:

@@ -29,10 +29,18 @@ class Segment:
 
 @dataclass(frozen=True)
 class SegmentPage:
-    """One page of `GET /segments` and whether asking for the next page is worthwhile."""
+    """One page of `GET /segments` and whether asking for the next page is worthwhile.
+
+    `stated` says a pagination field decided `has_next`; otherwise it is a guess from the
+    page's length (a silent per_page cap makes a short page look like the last one).
+    `cursor` is what to send as `cursor=` for the next page, when Bunce gave one.
+    """
 
     segments: list[Segment]
     has_next: bool
+    stated: bool = True
+    cursor: str | None = None
+    page_size: int | None = None  # the page size Bunce says it used (meta.per_page)
 
 
 def parse_segment(data: Any) -> Segment:
@@ -53,29 +61,103 @@ def parse_segment(data: Any) -> Segment:
     )
 
 
+# Where a list body may carry its pagination, most specific first: Bunce's `meta` (§2.7), the
+# SDK's nested `data.meta` (§6 #9), a Laravel paginator nested in `data` or returned bare
+# (LengthAwarePaginator::toArray: current_page, last_page, next_page_url, per_page, total, ...;
+# CursorPaginator::toArray: next_cursor, next_page_url, per_page).
+_PAGINATOR_KEYS = ("current_page", "last_page", "next_page_url", "next_cursor", "total")
+_PAGING_FIELDS = frozenset(
+    {
+        *_PAGINATOR_KEYS,
+        "has_next_page",
+        "next_page_cursor",
+        "total_pages",
+        "per_page",
+        "to",
+    }
+)
+
+
 def parse_segment_list(body: Mapping[str, Any]) -> tuple[list[Segment], dict[str, Any]]:
-    """Segments and `meta` from a list body: `data: [...]` + `meta`, or `data: {data, meta}`."""
+    """Segments and pagination fields from a list body, in every shape seen or plausible.
+
+    `data: [...]` + `meta` (Bunce's docs); `data: {data, meta}` (the SDK's customers); a Laravel
+    paginator nested in `data` or at the top; Laravel's resource form (`data`, `links`, `meta`).
+    The fields come back merged into one dict, the most specific source winning.
+    """
     if not isinstance(body, Mapping):
         raise BunceUnavailableError(reason="Bunce sent a segment list that is not an object")
     data = body.get("data")
-    meta = body.get("meta")
+    metas: list[Any] = [body.get("meta")]
+    paginators: list[Any] = []
     if isinstance(data, Mapping):
-        meta = meta if isinstance(meta, Mapping) else data.get("meta")
+        metas.append(data.get("meta"))
+        paginators.append(data)
         data = data.get("data")
+    elif any(key in body for key in _PAGINATOR_KEYS):
+        paginators.append(body)  # a bare paginator: its fields sit beside `data`
     if data is None:
         data = []
     if not isinstance(data, list):
         raise BunceUnavailableError(reason="Bunce sent a segment list that is not a list")
-    meta = dict(meta) if isinstance(meta, Mapping) else {}
-    return [parse_segment(item) for item in data], meta
+    fields: dict[str, Any] = {}
+    for paginator in paginators:
+        fields.update({k: v for k, v in paginator.items() if k in _PAGING_FIELDS})
+    for meta in reversed(metas):  # a `meta` object is kept whole; the top-level one wins
+        if isinstance(meta, Mapping):
+            fields.update(meta)
+    links = body.get("links")
+    if isinstance(links, Mapping) and "next" in links:
+        # Laravel's resource form: links.next is the paginator's next_page_url.
+        fields.setdefault("next_page_url", links.get("next"))
+    return [parse_segment(item) for item in data], fields
 
 
-def has_next_page(count: int, meta: Mapping[str, Any], page: int, per_page: int) -> bool:
-    """Whether another page may exist; segment `meta` is undocumented, so any stop sign wins."""
-    if count == 0 or count < per_page or meta.get("has_next_page") is False:
-        return False
-    total_pages = _optional_int(meta.get("total_pages", meta.get("last_page")))
-    return total_pages is None or page < total_pages
+def read_page(
+    segments: list[Segment], fields: Mapping[str, Any], page: int, per_page: int
+) -> SegmentPage:
+    """Whether more follows, trusting explicit pagination fields before the page's length.
+
+    Order: has_next_page (Bunce's meta), a next cursor, next_page_url / links.next, last_page or
+    total_pages against the current page, total against the items so far; only when none is
+    given, "a full page may have more", compared with the page size Bunce says it used.
+    """
+    count = len(segments)
+    size = _optional_int(fields.get("per_page"))
+    size = size if size is not None and size > 0 else None
+    cursor = _optional_str(fields.get("next_page_cursor")) or _optional_str(
+        fields.get("next_cursor")
+    )
+    cursor = cursor if cursor and cursor.strip() else None
+    stated = _stated_next(fields, cursor, count, page, size)
+    if count == 0:
+        return SegmentPage(segments, False, True, None, size)
+    if stated is not None:
+        return SegmentPage(segments, stated, True, cursor if stated else None, size)
+    return SegmentPage(segments, count >= (size or per_page), False, None, size)
+
+
+def _stated_next(
+    fields: Mapping[str, Any], cursor: str | None, count: int, page: int, size: int | None
+) -> bool | None:
+    flag = fields.get("has_next_page")
+    if isinstance(flag, bool) or (isinstance(flag, int) and flag in (0, 1)):
+        return bool(flag)
+    if cursor is not None:
+        return True
+    if "next_page_url" in fields:
+        url = fields.get("next_page_url")
+        return isinstance(url, str) and bool(url.strip())
+    current = _optional_int(fields.get("current_page")) or page
+    last = _optional_int(fields.get("last_page", fields.get("total_pages")))
+    if last is not None:
+        return current < last
+    total = _optional_int(fields.get("total"))
+    if total is not None:
+        to = _optional_int(fields.get("to"))
+        seen = to if to is not None else (current - 1) * (size or count) + count
+        return seen < total
+    return None
 
 
 def customer_refs(customers: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:

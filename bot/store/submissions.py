@@ -83,6 +83,18 @@ _FAILURE_LIMIT = 32
 _URL_KEYS = ("response_url", "announce_response_url")
 _BUSY = (State.PENDING, State.CREATING, State.CREATED)
 _ENDED = (State.ANNOUNCED, State.FAILED)
+# Before a submission's first POST: the ids of the segments Bunce already had under the same name.
+# A segment with that name that is not among them was created since, so if Bunce rewrote or
+# dropped the description (and the marker with it), it is ours (bot/creation.py). Its own table:
+# adding a column to `submissions` would need a rebuilt table on SQLite.
+baselines = sa.Table(
+    "submission_baselines",
+    metadata,
+    sa.Column("submission_id", sa.String(32), primary_key=True),
+    sa.Column("segment_ids", sa.Text, nullable=False),  # a JSON list
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 # An announced submission's `failure`: Slack never answered its card's post (mark_announced).
 ANNOUNCEMENT_UNCONFIRMED = "announce_unconfirmed"
 _MARKS = {
@@ -276,6 +288,30 @@ class SubmissionStore:
         )
         with database_errors("releasing a submission lease"), self._engine.begin() as conn:
             conn.execute(statement)
+
+    def keep_baseline(self, submission_id: str, segment_ids: frozenset[str]) -> None:
+        """Record the namesakes Bunce had before the first POST; the first record stands."""
+        values = {
+            "submission_id": submission_id,
+            "segment_ids": json.dumps(sorted(segment_ids)),
+            "created_at": self._now(),
+        }
+        with database_errors("keeping a baseline"), self._engine.begin() as conn:
+            dialect = conn.dialect.name
+            if dialect not in _INSERTS:
+                raise StoreError(f"submissions need SQLite or PostgreSQL, not {dialect}")
+            statement = _INSERTS[dialect](baselines).values(**values)
+            conn.execute(statement.on_conflict_do_nothing(index_elements=["submission_id"]))
+
+    def baseline(self, submission_id: str) -> frozenset[str] | None:
+        """What keep_baseline recorded, or None when no baseline was taken."""
+        query = sa.select(baselines.c.segment_ids).where(baselines.c.submission_id == submission_id)
+        with database_errors("reading a baseline"), self._engine.connect() as conn:
+            raw = conn.execute(query).scalar_one_or_none()
+        if raw is None:
+            return None
+        ids = json.loads(raw)
+        return frozenset(str(i) for i in ids) if isinstance(ids, list) else None
 
     def mark_creating(self, submission_id: str, *, owner: str) -> SubmissionRecord:
         """Record one more create attempt, just before the POST to Bunce."""

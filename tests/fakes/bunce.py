@@ -39,6 +39,10 @@ _CUSTOMER_IDENTIFIERS = frozenset({"email", "customer_id"})
 _NOT_FOUND_HTML = (
     b"<!DOCTYPE html><html><head><title>Not Found</title></head><body>404</body></html>"
 )
+_PROXY_HTML = (
+    b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head>"
+    b"<body><h1>Sorry, you have been blocked</h1></body></html>"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,20 @@ class _Reply:
 class FakeBunceApi:
     """A faithful stand-in for Bunce built from bunce-api.md, with scripted faults for tests."""
 
+    # How Bunce treats descriptions is undocumented (bunce-api.md §6 #3: typed string<email> on
+    # create, string<text,nullable> on update; the seed's example answer echoes a different
+    # description than was sent). Tests set these per instance to model each reading:
+    # description_max: a column length (None: TEXT, no limit); description_overflow: what a
+    # longer one gets: "reject" (Laravel's max rule: 422), "error" (a strict VARCHAR: MySQL's
+    # "Data too long", a 500), or "truncate" (a non-strict VARCHAR keeps the start);
+    # description_rewrite: a function applied to what is stored (e.g. drop it, or rewrite it).
+    description_max: int | None = None
+    description_overflow: str = "reject"
+    description_rewrite: Callable[[str | None], str | None] | None = None
+    # A create that commits this many seconds after it is processed (a slow "add all
+    # customers" filling the segment inside the transaction): invisible to the list until then.
+    create_commit_delay: float = 0.0
+
     def __init__(
         self,
         *,
@@ -95,6 +113,26 @@ class FakeBunceApi:
         self.get_one_supported = get_one_supported  # False: GET /segments/{id} is a 404 route
         self.create_paths: set[str] = {"/segments"}
         self.not_found_html = False
+        # The segment list's pagination is undocumented (bunce-api.md §2.7, §6 #8, #20), so each
+        # plausible server is a variant. max_per_page: a silent cap (fewer items than asked; the
+        # meta, when there is one, tells the truth). list_shape: "meta" (data + Bunce's meta,
+        # §2.7), "bare" (data only: the SDK types the list `{success, message, data:
+        # Segment[]}`), "laravel" (a LengthAwarePaginator nested in data), "laravel_resource"
+        # (Laravel's resource form: data, links, meta), "cursor" (Bunce's cursor meta; takes
+        # `cursor`, ignores `page`). ignores_page: every page is the first. newest_first: False
+        # lists oldest first (no order is documented, §6 #20).
+        self.max_per_page: int | None = None
+        self.list_shape = "meta"
+        self.ignores_page = False
+        self.newest_first = True
+        # Answers off the happy path. error_bodies: "bunce" ({success: false, message}, §2.6),
+        # "laravel" (Laravel's default {message} / 422 {message, errors}), "laravel8" (the same
+        # with Laravel <= 8's generic 422 message). update_answer: "segment", "null" (data:
+        # null), "message" (envelope only), "no_content" (204). add_customers_answer:
+        # "envelope" (the SDK's data: null), "no_content" (204), "empty" (200, no body).
+        self.error_bodies = "bunce"
+        self.update_answer = "segment"
+        self.add_customers_answer = "envelope"
         self.server_errors: list[BaseException] = []
         self._lock = threading.Condition()
         self._requests: list[RecordedRequest] = []
@@ -272,6 +310,11 @@ class FakeBunceApi:
         with self._lock:
             self._faults.append(fault)
 
+    def proxy_page(self, status: int = 403, **match: Any) -> None:
+        """Script a proxy's or firewall's HTML refusal (a CDN's "Attention Required" page) for
+        the next matching request(s); `match` takes fail_next's times, method and path."""
+        self.fail_next(status, body=_PROXY_HTML, content_type="text/html; charset=UTF-8", **match)
+
     # -- request handling (called from server threads) -------------------------------------------
 
     def _record(self, method: str, target: str, headers: Any, body: bytes) -> RecordedRequest:
@@ -375,12 +418,43 @@ class FakeBunceApi:
         errors = _validation_errors(fields)
         if errors:
             return self._invalid(errors)
+        description, refusal = self._stored_description(fields.get("description"))
+        if refusal is not None:
+            return refusal
         segment = self._new_segment(
-            fields["name"], fields.get("description"), bool(fields.get("add_all_customers"))
+            fields["name"], description, bool(fields.get("add_all_customers"))
         )
-        self._accounts[key].append(segment)
+        self._commit(self._accounts[key], segment)
         envelope = self._envelope(True, "Segment created successfully")
         return self._reply(201, {**envelope, "data": copy.deepcopy(segment)})
+
+    def _stored_description(self, description: Any) -> tuple[Any, _Reply | None]:
+        """The description as this variant of Bunce stores it, or the refusal it answers."""
+        limit = self.description_max
+        if limit is not None and isinstance(description, str) and len(description) > limit:
+            if self.description_overflow == "reject":
+                message = f"The description field must not be greater than {limit} characters."
+                return None, self._invalid([message])
+            if self.description_overflow == "error":
+                # Laravel's production 500 for a QueryException: the generic message only.
+                return None, self._reply(500, {"message": "Server Error"})
+            description = description[:limit]
+        if self.description_rewrite is not None:
+            description = self.description_rewrite(description)
+        return description, None
+
+    def _commit(self, account: list[dict[str, Any]], segment: dict[str, Any]) -> None:
+        """Make the segment visible now, or after create_commit_delay (on the fake's thread)."""
+        if self.create_commit_delay <= 0:
+            account.append(segment)
+            return
+
+        def later() -> None:
+            if not self._stopping.wait(self.create_commit_delay):
+                with self._lock:
+                    account.append(segment)
+
+        threading.Thread(target=later, name="bunce-commit", daemon=True).start()
 
     def _on_segment(
         self, key: str, request: RecordedRequest, route: str, segment_id: str
@@ -408,6 +482,14 @@ class FakeBunceApi:
         segment.update({k: fields[k] for k in ("name", "description") if k in fields})
         segment["updated_at"] = self._now_text()
         envelope = self._envelope(True, "Segment updated successfully")
+        # The update page promises "the updated attribute entity" (§3.5, a copy-paste), so the
+        # variants a server might really send are modelled too.
+        if self.update_answer == "null":
+            return self._reply(200, {**envelope, "data": None})
+        if self.update_answer == "message":
+            return self._reply(200, envelope)
+        if self.update_answer == "no_content":
+            return _Reply(204, b"", {})
         return self._reply(200, {**envelope, "data": copy.deepcopy(segment)})
 
     def _add_customers(self, key: str, segment_id: str, body: Any) -> _Reply:
@@ -423,6 +505,12 @@ class FakeBunceApi:
         # Membership is a set and Bunce upserts customers, so adding someone twice is harmless.
         members = self._members.setdefault((key, segment_id), set())
         members.update(_member_of(_trimmed(item)) for item in customers)
+        # [SDK] types the answer `{success, message, data: null}` (§3.6; the docs show none), so
+        # a 204 or an empty 200 is as plausible.
+        if self.add_customers_answer == "no_content":
+            return _Reply(204, b"", {})
+        if self.add_customers_answer == "empty":
+            return _Reply(200, b"", {"Content-Type": "application/json"})
         envelope = self._envelope(True, "Customers added to segment successfully")
         return self._reply(200, {**envelope, "data": None})
 
@@ -432,20 +520,81 @@ class FakeBunceApi:
             if not value.isdigit() or int(value) < 1:
                 message = f"The {label} field must be at least 1."
                 return self._reply(422, self._envelope(False, message))
-        page_n, size = int(page), int(per_page)
-        newest_first = list(reversed(self._accounts[key]))
-        items = copy.deepcopy(newest_first[(page_n - 1) * size : page_n * size])
+        # A cap Bunce doesn't document (§6 #20) would be applied silently, as Laravel apps do.
+        size = min(int(per_page), self.max_per_page or int(per_page))
+        stored = self._accounts[key]
+        ordered = list(reversed(stored)) if self.newest_first else list(stored)
+        if self.list_shape == "cursor":
+            # Bunce's cursor lists take `cursor` + `per_page` ([SDK] CustomerQueryOptions, [CLI]
+            # `query: {per_page, cursor}`) and know nothing of `page`.
+            offset = _cursor_offset(query.get("cursor"))
+            if offset is None:
+                return self._reply(422, self._envelope(False, "The cursor is invalid."))
+            page_n = offset // size + 1
+        else:
+            page_n = 1 if self.ignores_page else int(page)
+            offset = (page_n - 1) * size
+        items = copy.deepcopy(ordered[offset : offset + size])
+        more = offset + size < len(ordered)
+        envelope = self._envelope(True, "Segments fetched successfully")
+        if self.list_shape in ("laravel", "laravel_resource"):
+            paginated = self._paginator(key, items, page_n, size, len(ordered))
+            if self.list_shape == "laravel":
+                return self._reply(200, {**envelope, "data": paginated})
+            # JsonResource::collection(...)->additional(envelope): PaginatedResourceResponse's
+            # paginationLinks (first, last, prev, next) and meta (the paginator minus data and
+            # the *_url fields).
+            links = {
+                "first": paginated["first_page_url"],
+                "last": paginated["last_page_url"],
+                "prev": paginated["prev_page_url"],
+                "next": paginated["next_page_url"],
+            }
+            meta = {k: v for k, v in paginated.items() if k != "data" and k not in _URL_FIELDS}
+            return self._reply(200, {"data": items, "links": links, "meta": meta, **envelope})
+        if self.list_shape == "bare":
+            return self._reply(200, {**envelope, "data": items})
+        # Bunce's meta object ([D] introduction "Meta Object", [SDK] CursorMetaPayload, [CLI]
+        # BunceMeta): has_next_page, has_prev_page, next/prev_page_cursor, per_page (the size used).
+        cursors = self.list_shape == "cursor"
         meta = {
-            "has_next_page": page_n * size < len(newest_first),
-            "has_prev_page": page_n > 1,
-            "next_page_cursor": None,
-            "prev_page_cursor": None,
+            "has_next_page": more,
+            "has_prev_page": offset > 0,
+            "next_page_cursor": _cursor_for(offset + size) if cursors and more else None,
+            "prev_page_cursor": _cursor_for(max(offset - size, 0)) if cursors and offset else None,
             "per_page": size,
         }
-        envelope = self._envelope(True, "Segments fetched successfully")
         if self.nested_list_shape:
             return self._reply(200, {**envelope, "data": {"data": items, "meta": meta}})
         return self._reply(200, {**envelope, "data": items, "meta": meta})
+
+    def _paginator(
+        self, key: str, items: list[dict[str, Any]], page: int, size: int, total: int
+    ) -> dict[str, Any]:
+        """LengthAwarePaginator::toArray (laravel/framework Illuminate/Pagination), as JSON."""
+        base = self.live_url if _key_environment(key) == "live" else self.sandbox_url
+        path = f"{base}/segments"
+        last = max(1, math.ceil(total / size))
+
+        def url(n: int) -> str:
+            return f"{path}?page={n}"
+
+        first_item = (page - 1) * size + 1 if items else None
+        return {
+            "current_page": page,
+            "data": items,
+            "first_page_url": url(1),
+            "from": first_item,
+            "last_page": last,
+            "last_page_url": url(last),
+            "links": [{"url": url(n), "label": str(n), "active": n == page} for n in (1, last)],
+            "next_page_url": url(page + 1) if page < last else None,
+            "path": path,
+            "per_page": size,
+            "prev_page_url": url(page - 1) if page > 1 else None,
+            "to": first_item + len(items) - 1 if first_item is not None else None,
+            "total": total,
+        }
 
     def _new_segment(
         self, name: str, description: str | None, all_customers: bool
@@ -465,6 +614,11 @@ class FakeBunceApi:
         return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     def _envelope(self, ok: bool, message: str) -> dict[str, Any]:
+        if not ok and self.error_bodies != "bunce":
+            # Laravel's Handler renders errors as {"message": ...}, with no success key
+            # (laravel/framework Foundation/Exceptions/Handler: unauthenticated, convert-
+            # ExceptionToArray).
+            return {"message": message}
         return {self.envelope_key: ok, "message": message}
 
     def _reply(
@@ -476,7 +630,18 @@ class FakeBunceApi:
     def _invalid(self, errors: list[str]) -> _Reply:
         more = len(errors) - 1
         suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-        return self._reply(422, self._envelope(False, errors[0] + suffix))
+        if self.error_bodies == "bunce":
+            return self._reply(422, self._envelope(False, errors[0] + suffix))
+        # Laravel's invalidJson: {message, errors: {field: [messages]}} (Handler::invalidJson);
+        # the message sums up the first error since laravel/framework 1e02bc2b (Dec 2020),
+        # before that it was "The given data was invalid." (ValidationException).
+        by_field: dict[str, list[str]] = {}
+        for error in errors:
+            by_field.setdefault(_field_of(error), []).append(error)
+        summary = errors[0] + suffix
+        if self.error_bodies == "laravel8":
+            summary = "The given data was invalid."
+        return self._reply(422, {"message": summary, "errors": by_field})
 
     def _too_many(self, remaining: float) -> _Reply:
         body = self._envelope(False, "You have reached maximum request limit.")
@@ -496,6 +661,32 @@ class FakeBunceApi:
     def _fault_reply(self, fault: _Fault) -> _Reply:
         assert fault.status is not None and fault.body is not None
         return _Reply(fault.status, fault.body, dict(fault.headers))
+
+
+_URL_FIELDS = ("first_page_url", "last_page_url", "prev_page_url", "next_page_url")
+
+
+def _cursor_for(offset: int) -> str:
+    """An opaque cursor (Laravel's are encoded JSON too), here the offset it stands for."""
+    return json.dumps({"offset": offset}).encode().hex()
+
+
+def _cursor_offset(cursor: str | None) -> int | None:
+    """The offset a cursor stands for; 0 without one; None when it is not one of ours."""
+    if not cursor:
+        return 0
+    try:
+        offset = json.loads(bytes.fromhex(cursor))["offset"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return offset if isinstance(offset, int) and offset >= 0 else None
+
+
+def _field_of(message: str) -> str:
+    """The field a Laravel-style message is about: "The add all customers field ..." names
+    add_all_customers; "customers.0.email must ..." names customers.0.email."""
+    match = re.match(r"The (.+?) field\b", message)
+    return match.group(1).replace(" ", "_") if match else message.split(" ", 1)[0]
 
 
 def _key_environment(key: str | None) -> str | None:

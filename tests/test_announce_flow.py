@@ -122,7 +122,7 @@ def test_closed_modal_means_the_user_is_told_privately(harness: Harness) -> None
 
 def test_closed_modal_after_a_failure_falls_back_to_a_dm(harness: Harness) -> None:
     harness.store_key()
-    harness.bunce.fail_next(status=401)
+    harness.bunce.fail_next(status=401, method="POST")
     view = harness.open_modal()
     harness.slack.close_view(view["id"])
     harness.slack.fail_next("response_url", error="expired_url", status=404, times=5)

@@ -150,7 +150,7 @@ def test_unticked_box_sends_a_json_false_and_omits_an_empty_description(harness:
     harness.send_submission(view, state_for("Quiet list"))
 
     harness.slack.wait_for("chat.postMessage")
-    create = harness.bunce.wait_for_requests(1)[0]
+    create = harness.bunce.wait_for_requests(1, predicate=lambda r: r.method == "POST")[0]
     assert create.json["name"] == "Quiet list"
     assert create.json["add_all_customers"] is False
     assert create.json["description"].startswith("via Slack #")  # nothing typed: only the marker
@@ -230,9 +230,9 @@ def test_bunce_failures_show_an_actionable_error_and_post_no_card(
 
     harness.send_submission(view, state_for("Spring", "Kept description"))
 
-    update = harness.slack.wait_for("views.update", timeout=15)[0]
-    harness.background.wait_idle()
-    shown = update.args["view"]
+    harness.slack.wait_for("views.update", timeout=15)
+    harness.background.wait_idle(30)  # no answer at all: Bunce gets time to commit, each attempt
+    shown = harness.slack.calls("views.update")[-1].args["view"]
     assert_valid_modal(shown)
     assert shown["title"]["text"] == "Segment not created"
     assert words in json.dumps(shown)
@@ -243,7 +243,9 @@ def test_bunce_failures_show_an_actionable_error_and_post_no_card(
 
 def test_edit_and_retry_brings_back_the_form_with_what_was_typed(harness: Harness) -> None:
     harness.store_key()
-    harness.bunce.fail_next(status=422, body={"success": False, "message": "Try another name"})
+    harness.bunce.fail_next(
+        status=422, body={"success": False, "message": "Try another name"}, method="POST"
+    )
     view = harness.open_modal()
     harness.send_submission(view, state_for("Spring", "Typed text", add_all=True))
     error_view = harness.slack.wait_for("views.update")[0]

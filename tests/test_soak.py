@@ -2,7 +2,7 @@
 
 For every submission: exactly one segment and one card, or a reported failure and no segment;
 and the person told either way. It runs against Bunce as documented, and against a difficult
-Bunce (pagination capped below what we ask, in Laravel's paginator shape; descriptions cut to 60
+Bunce (pages capped at 25 whatever we ask, in Laravel's paginator shape; descriptions cut to 60
 characters, half of them dropped altogether, so only the name can find those segments).
 """
 
@@ -41,7 +41,7 @@ def inject(h: Harness, rng: random.Random) -> None:
 
 
 def _difficult(bunce: FakeBunceApi) -> None:
-    bunce.max_per_page = 7
+    bunce.max_per_page = 25
     bunce.list_shape = "laravel"
     bunce.description_max, bunce.description_overflow = 60, "truncate"
     bunce.description_rewrite = lambda d: None if d and " even " in d else d
@@ -60,7 +60,7 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi, variant: st
             fake_slack,
             bunce,
             # Short leases: a submission left unconfirmed is retried within the test.
-            {"WORKER_LEASE_SECONDS": "2"},
+            {"WORKER_LEASE_SECONDS": "4"},
             bunce_timeout=(0.5, 0.3),
             # Bunce's own limit is not under test here (429s are injected): lift it.
             bunce_per_minute=100_000,
@@ -84,13 +84,13 @@ def test_soak_invariant(database_url: str, fake_slack: FakeSlackApi, variant: st
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(one, range(SUBMISSIONS)))
-        h.background.wait_idle(timeout=60)
+        h.background.wait_idle(timeout=120)
         # Anything a fault left unfinished (e.g. never told) is picked up as after a restart.
         try:
-            wait_until(lambda: _unfinished(h) == 0 or h.worker.recover_once() < 0, timeout=30)
+            wait_until(lambda: _unfinished(h) == 0 or h.worker.recover_once() < 0, timeout=60)
         except AssertionError:
             raise AssertionError("unfinished submissions: " + _diagnose(h)) from None
-        h.background.wait_idle(timeout=60)
+        h.background.wait_idle(timeout=120)
 
         rows = _rows(h)
         segments = bunce.segments(LIVE_KEY)

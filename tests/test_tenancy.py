@@ -32,7 +32,8 @@ def test_two_workspaces_never_cross(harness: Harness) -> None:
 
     harness.slack.wait_for("chat.postMessage", 2)
     harness.background.wait_idle()
-    by_key = {r.headers["X-Authorization"]: r.json["name"] for r in harness.bunce.requests}
+    creates = [r for r in harness.bunce.requests if r.method == "POST"]
+    by_key = {r.headers["X-Authorization"]: r.json["name"] for r in creates}
     assert by_key == {LIVE_KEY: "First team's", OTHER_KEY: "Second team's"}
     assert [s["name"] for s in harness.bunce.segments(LIVE_KEY)] == ["First team's"]
     assert [s["name"] for s in harness.bunce.segments(OTHER_KEY)] == ["Second team's"]
@@ -67,7 +68,7 @@ def test_the_key_never_reaches_slack_nor_the_logs(
     caplog.set_level(logging.DEBUG)
     harness.store_key()
     if fault:
-        harness.bunce.fail_next(**fault)
+        harness.bunce.fail_next(**fault, method="POST")
 
     view = harness.open_modal()
     harness.send_submission(view, state_for("Spring", "desc"))

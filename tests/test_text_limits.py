@@ -47,7 +47,9 @@ def test_a_very_long_list_query_still_shows_the_list_with_working_paging(
 def test_edit_and_retry_metadata_fits_with_non_ascii_text(harness: Harness, unit: str) -> None:
     harness.slack.text_unit = unit
     harness.store_key()
-    harness.bunce.fail_next(status=422, body={"success": False, "message": "Try another name"})
+    harness.bunce.fail_next(
+        status=422, body={"success": False, "message": "Try another name"}, method="POST"
+    )
     view = harness.open_modal()
     name = "Ünïcödé 😀" * 25  # 250 characters, 4 UTF-8 bytes for each emoji
     description = "😀" * 1000  # the most a description may be, 4,000 UTF-8 bytes

@@ -1,4 +1,4 @@
-"""Offline checks of Slack payloads: the manifest and Block Kit against ../shared/schemas."""
+"""Offline checks of Slack payloads: the manifest and Block Kit against tests/slack_schemas."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ _MAX_MESSAGE_CHARS = 300  # array-length errors echo the whole array
 
 
 def schemas_dir() -> Path | None:
-    """The vendored schemas folder ($BUNCE_SHARED_SCHEMAS or ../shared/schemas), or None."""
+    """The vendored schemas folder (tests/slack_schemas, or $BUNCE_SHARED_SCHEMAS), or None."""
     override = os.environ.get(SCHEMAS_ENV)
-    root = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
+    root = Path(__file__).resolve().parent / "slack_schemas"
     path = Path(override) if override else root
     return path if (path / BLOCK_KIT_FILE).is_file() and (path / MANIFEST_DIR).is_dir() else None
 
 
-_MISSING = f"../shared/schemas not found (set {SCHEMAS_ENV} to point at it)"
+_MISSING = f"tests/slack_schemas not found (set {SCHEMAS_ENV} to point at a copy)"
 # For tests that check the schemas themselves; the assert_valid_* helpers never skip.
 requires_schemas = pytest.mark.skipif(schemas_dir() is None, reason=_MISSING)
 

@@ -1,4 +1,4 @@
-"""tests/schemas.py: the payload checks catch real mistakes, with and without ../shared/schemas."""
+"""tests/schemas.py: the payload checks catch real mistakes, with the schemas and without."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def message(blocks: list[dict[str, Any]], text: str = "New segment: VIPs") -> di
 def checker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     """Run a test with the vendored schemas, then again with the slack_sdk fallback."""
     if request.param == "schema" and schemas_dir() is None:
-        pytest.skip(f"../shared/schemas not found (set {SCHEMAS_ENV})")
+        pytest.skip(f"tests/slack_schemas not found (set {SCHEMAS_ENV})")
     if request.param == "slack_sdk":
         monkeypatch.setenv(SCHEMAS_ENV, str(tmp_path / "absent"))
         assert schemas_dir() is None

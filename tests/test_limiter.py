@@ -334,7 +334,9 @@ def test_a_burst_of_creates_sends_at_most_the_budget_and_says_busy(
         created = [v for v in shown if "Segment created" in v]
         busy = [v for v in shown if "Bunce is busy" in v]
         assert len(fake_bunce.requests) <= 5  # every kind of call counts: lists too
-        assert len(created) == len(fake_bunce.segments(LIVE_KEY)) >= 2
+        # Each create costs two requests (the namesakes read, then the POST), and which of the
+        # eight get the budget's five is up to the threads: at least one create goes through.
+        assert len(created) == len(fake_bunce.segments(LIVE_KEY)) >= 1
         assert len(created) + len(busy) == 8  # everyone else is told, not left waiting
         assert all("Wait a minute, then try again" in v for v in busy)
 

@@ -49,12 +49,15 @@ class AdminPolicy:
         """Decided without Slack when possible; otherwise users.info, which may be slow: callers
         holding a trigger_id open their modal first (see `known`)."""
         known = self.known(workspace, user_id)
-        if known is not None:
-            return known
-        decision = self._ask_slack(client, str(user_id))
+        return known if known is not None else self.ask(client, workspace, str(user_id))
+
+    def ask(self, client: WebClient, workspace: Workspace, user_id: str) -> bool:
+        """Slack's answer (users.info), remembered for a minute; for callers that already tried
+        `known` (it is not repeated here)."""
+        decision = self._ask_slack(client, user_id)
         if decision is not None:
             with self._lock:
-                self._cache[self._key(workspace, str(user_id))] = (
+                self._cache[self._key(workspace, user_id)] = (
                     decision,
                     self._clock() + CACHE_SECONDS,
                 )

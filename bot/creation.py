@@ -295,12 +295,6 @@ class _Look:
         )
 
 
-def find_segment(client: BunceClient, name: str, marker: str, policy: Policy) -> Segment | None:
-    """Our segment by its marker (for callers outside the protocol, e.g. tests)."""
-    found = _Look(client, name, marker, None, lambda _: True, policy).find()
-    return found if isinstance(found, Segment) else None
-
-
 def _same_name(a: str, b: str) -> bool:
     """Names as Bunce may normalise them (trimmed; case and inner spaces aside)."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()

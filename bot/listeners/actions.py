@@ -67,7 +67,8 @@ def register(app: App, services: Services) -> None:
             known = services.admins.known(workspace, user_id)
             if opens and known is None and not slot.hold(build_loading_modal(opens)):
                 return
-            if not services.admins.is_admin(client, workspace, user_id):
+            admin = known if known is not None else services.admins.ask(client, workspace, user_id)
+            if not admin:
                 logger.warning("refused admin action %s user=%s", workspace.log_fields(), user_id)
                 _refuse(slot, build_refusal_view(), client, workspace, user_id)
                 return

@@ -125,14 +125,21 @@ def register(app: App, services: Services) -> None:
         title = "Connect Bunce" if name == "connect" else "Disconnect Bunce"
         # Asking Slack (users.info) can outlast the trigger's 3 s: hold it with a modal first.
         held = known is True or slot.hold(build_loading_modal(title))
-        if not (held and slot.show(_admin_view(name, client, workspace, user_id))):
+        if not (held and slot.show(_admin_view(name, client, workspace, user_id, known))):
             logger.warning("modal not opened %s", workspace.log_fields())
             respond(**ephemeral(MODAL_FAILED))
 
     def _admin_view(
-        name: str, client: WebClient, workspace: Workspace, user_id: str | None
+        name: str,
+        client: WebClient,
+        workspace: Workspace,
+        user_id: str | None,
+        known: bool | None,
     ) -> dict[str, Any]:
-        if not services.admins.is_admin(client, workspace, user_id):
+        admin = (
+            known if known is not None else services.admins.ask(client, workspace, user_id or "")
+        )
+        if not admin:
             return build_refusal_view()
         try:
             info = find_key_info(services.keys, workspace)

@@ -20,13 +20,13 @@ from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
 from bot.ui import messages
 from bot.ui.connect import (
     CONNECT_ERRORS,
-    build_checking_view,
     build_connect_modal,
     build_connected_view,
     build_disconnected_view,
     build_refusal_view,
     parse_connect_key,
 )
+from bot.ui.manage import build_loading_modal
 from bot.ui.messages import STORE_UNAVAILABLE, TAMPERED
 from bot.ui.metadata import decode_metadata, encode_metadata
 from bot.ui.modals import (
@@ -107,7 +107,10 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
             return
         # Admin rights (users.info) and Bunce's verdict can each outlast Slack's 3 s: answer
         # now, decide in the background, then replace the view with the outcome.
-        ack(response_action="update", view=build_checking_view())
+        ack(
+            response_action="update",
+            view=build_loading_modal("Connect Bunce", "Checking the key with Bunce…"),
+        )
         services.background.submit(
             _finish_connect, client, workspace, user_id, text, str(view.get("id")), services
         )
@@ -117,7 +120,9 @@ def register(app: App, services: Services, worker: SubmissionWorker) -> None:
     ) -> None:
         workspace, user_id = Workspace.from_context(context), payload.user_id(body)
         view_id = str((body.get("view") or {}).get("id"))
-        ack(response_action="update", view=build_checking_view("Disconnecting…"))
+        ack(
+            response_action="update", view=build_loading_modal("Disconnect Bunce", "Disconnecting…")
+        )
         services.background.submit(
             _finish_disconnect, client, workspace, user_id, view_id, services
         )

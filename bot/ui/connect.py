@@ -117,17 +117,6 @@ def build_disconnect_modal(info: WorkspaceKeyInfo) -> dict[str, Any]:
     }
 
 
-def build_checking_view(text: str = "Checking the key with Bunce…") -> dict[str, Any]:
-    """Shown at once on submit; the outcome replaces it (verifying can outlast Slack's 3 s)."""
-    return {
-        "type": "modal",
-        "callback_id": ids.CONNECTED_VIEW,
-        "title": plain("Bunce"),
-        "close": plain("Close"),
-        "blocks": [section(f":hourglass_flowing_sand: {text}")],
-    }
-
-
 def build_disconnected_view() -> dict[str, Any]:
     return {
         "type": "modal",

@@ -83,7 +83,7 @@ def _serve(settings: Settings) -> int:
         if settings.socket_mode:
             from slack_sdk.errors import SlackApiError
 
-            from bot.socket_mode import GatedSocketMode
+            from bot.slack.socket_mode import GatedSocketMode
 
             socket_mode = GatedSocketMode(application.slack.app, settings.app_token or "")
             stop_receiving = socket_mode.stop

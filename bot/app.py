@@ -10,12 +10,17 @@ from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot import ids
+from bot.command import listeners as commands
 from bot.config import Settings
-from bot.listeners import actions, commands, events, manage, people, views
-from bot.services import Services
-from bot.slack_clients import configure
+from bot.create import listeners as views
+from bot.create.worker import SubmissionWorker
+from bot.deps import Services
+from bot.manage import listeners as manage
+from bot.people import listeners as people
+from bot.slack.clients import configure
 from bot.store.installations import oauth_state_store
-from bot.worker import SubmissionWorker
+from bot.workspace import events
+from bot.workspace import listeners as actions
 
 LISTENER_THREADS = 16
 

@@ -6,7 +6,7 @@ import sys
 
 from bot.bunce.keys import InvalidKeyError
 from bot.config import Settings
-from bot.services import build_cipher
+from bot.deps import build_cipher
 from bot.store.db import StoreError, create_engine_for, init_db
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore

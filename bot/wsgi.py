@@ -138,11 +138,11 @@ def build_application(environ: Mapping[str, str], *, socket_mode: bool = False) 
     """
     from bot.app import create_app
     from bot.config import Settings
+    from bot.create.worker import SubmissionWorker
+    from bot.deps import build_services
     from bot.log import configure_logging
-    from bot.services import build_services
-    from bot.slack_clients import client_factory
+    from bot.slack.clients import client_factory
     from bot.store.db import init_db
-    from bot.worker import SubmissionWorker
 
     settings = Settings.from_env(environ, socket_mode=socket_mode)
     configure_logging(settings.log_level)

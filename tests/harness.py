@@ -20,14 +20,14 @@ from bot import ids
 from bot.app import create_app
 from bot.bunce.limiter import RateLimiter
 from bot.config import Settings
-from bot.creation import Policy
+from bot.create.once import Policy
+from bot.create.worker import SubmissionWorker
+from bot.deps import Services, build_services
 from bot.devserver import create_server
-from bot.services import Services, build_services
-from bot.slack_clients import client_factory
+from bot.slack.clients import client_factory
 from bot.store.db import init_db
 from bot.store.submissions import SubmissionDraft, SubmissionRecord
-from bot.worker import SubmissionWorker
-from bot.workspace import Workspace
+from bot.workspace.lookup import Workspace
 from bot.wsgi import Application
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi

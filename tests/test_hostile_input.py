@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from bot import ids
 from bot.bunce.errors import BunceError, error_for_response, retry_after_seconds
 from bot.bunce.models import parse_segment, parse_segment_list, parse_timestamp
-from bot.segments import NAME_MAX, SegmentForm, validate
-from bot.ui.command import SUBCOMMANDS, parse_command_text
-from bot.ui.messages import build_segment_card
-from bot.ui.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
-from bot.ui.modals import parse_create_form
-from bot.ui.mrkdwn import fit
+from bot.command.parse import SUBCOMMANDS, parse_command_text
+from bot.create.form import NAME_MAX, SegmentForm, validate
+from bot.create.messages import build_segment_card
+from bot.create.views import parse_create_form
+from bot.slack.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
+from bot.slack.mrkdwn import fit
 from tests.harness import LIVE_KEY, Harness, state_for
 from tests.schemas import assert_valid_message
 

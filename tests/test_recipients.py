@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.recipients import (
+from bot.people.recipients import (
     IGNORED_KEEP,
     MAX_BYTES,
     Recipients,

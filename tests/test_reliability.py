@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.services import build_services
-from bot.slack_clients import client_factory
+from bot.create.worker import SubmissionWorker
+from bot.deps import build_services
+from bot.slack.clients import client_factory
 from bot.store.submissions import State
-from bot.worker import SubmissionWorker
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi

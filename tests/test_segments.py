@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import ids
-from bot.segments import SegmentForm, validate
+from bot.create.form import SegmentForm, validate
 
 
 def form(name: str = "Spring", description: str = "", channel: str | None = "C1") -> SegmentForm:

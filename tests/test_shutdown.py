@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.services import build_services
-from bot.slack_clients import client_factory
-from bot.worker import SubmissionWorker
+from bot.create.worker import SubmissionWorker
+from bot.deps import build_services
+from bot.slack.clients import client_factory
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi

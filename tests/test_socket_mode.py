@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bot.socket_mode import EnvelopeGate
+from bot.slack.socket_mode import EnvelopeGate
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
 from tests.fakes.socket_mode import Connection, FakeSocketMode

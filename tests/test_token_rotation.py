@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.slack_clients import client_factory
+from bot.slack.clients import client_factory
 from bot.store.db import StoreError
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.submissions import State
-from bot.workspace import Workspace
+from bot.workspace.lookup import Workspace
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import TOKEN_TTL, FakeSlackApi, SlackCall
@@ -131,7 +131,7 @@ def test_a_refused_refresh_keeps_the_submission_until_the_app_is_reinstalled(
     assert refused.response == {"ok": False, "error": "invalid_refresh_token"}
     assert h.slack.calls("chat.postMessage") == []
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert [r.name for r in errors] == ["bot.slack_clients"], caplog.text
+    assert [r.name for r in errors] == ["bot.slack.clients"], caplog.text
     assert "reinstalled" in errors[0].getMessage()
     assert first not in caplog.text and "xoxe" not in caplog.text
     # Not lost: the segment was created once and the submission waits, free, to be announced.

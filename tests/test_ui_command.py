@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ui.command import CommandText, parse_command_text
+from bot.command.parse import CommandText, parse_command_text
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from bot import ids
 from bot.bunce import Segment
-from bot.segments import CreateResult, Problem
-from bot.ui.messages import build_help_message, build_segment_card, sentence_for
+from bot.create.form import CreateResult, Problem
+from bot.create.messages import build_help_message, build_segment_card, sentence_for
 from tests.schemas import assert_valid_message
 
 

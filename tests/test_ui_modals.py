@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 from bot import ids
 from bot.bunce import Segment
-from bot.segments import SegmentForm
-from bot.ui.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
-from bot.ui.modals import (
+from bot.create.form import SegmentForm
+from bot.create.views import (
     build_create_modal,
     build_error_view,
     build_progress_view,
     build_success_view,
     parse_create_form,
 )
+from bot.slack.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
 from tests.harness import state_for
 from tests.schemas import assert_valid_modal
 

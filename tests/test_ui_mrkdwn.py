@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ui.mrkdwn import ELLIPSIS, escape, fit, truncate
+from bot.slack.mrkdwn import ELLIPSIS, escape, fit, truncate
 
 
 def test_escape_neutralises_mentions_and_links() -> None:

@@ -1,0 +1,298 @@
+"""Working each submission to its end: create once, announce once, and tell the person.
+
+Every step is recorded in `submissions` under a lease, so a restarted process (or another one
+sharing PostgreSQL) resumes where a dead one stopped, and never two at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import Future, wait
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.bunce import Segment
+from bot.create import outcome as delivery
+from bot.create.form import CreateResult, Problem
+from bot.create.once import Hooks, Policy, create_once
+from bot.create.outcome import form_of, segment_from_record
+from bot.deps import Services
+from bot.slack.clients import ClientFor
+from bot.store.db import StoreError
+from bot.store.submissions import LeaseLost, State, SubmissionRecord
+from bot.workspace.lookup import Workspace, find_key
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LEASE_SECONDS = 60.0
+
+
+def process_owner() -> str:
+    """A name for this process in lease columns: host, pid and a nonce (pids are reused)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SubmissionWorker:
+    """Runs submissions on the background pool; recovers stale ones; releases them on stop."""
+
+    def __init__(
+        self,
+        services: Services,
+        client_for: ClientFor,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        policy: Policy | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.services = services
+        self.client_for = client_for
+        self.lease_seconds = lease_seconds
+        self.policy = policy or Policy()
+        self.owner = owner or process_owner()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._running: dict[str, Future[Any]] = {}
+        self._renewed: dict[str, float] = {}  # when we last set each running lease
+        self._recovery: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Resume stale submissions now, then keep looking every quarter lease."""
+        self._recovery = threading.Thread(target=self._recover_loop, name="recovery", daemon=True)
+        self._recovery.start()
+
+    def stop(self, grace: float = 20.0) -> None:
+        """Take no more work; let running submissions finish or hand them back (lease released)."""
+        self._stopping.set()
+        with self._lock:
+            futures = list(self._running.values())
+        wait(futures, timeout=grace)
+        with self._lock:
+            unfinished = list(self._running)
+        for submission_id in unfinished:
+            # Still waiting on Bunce: hand it over now. Its row says "creating", so whoever
+            # resumes it looks for the segment before sending anything again.
+            self._release(submission_id)
+        if self._recovery is not None:
+            self._recovery.join(timeout=grace)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait, renewing our leases; False when cut short by stop()."""
+        remaining = seconds
+        while remaining > 0:
+            step = min(remaining, self.lease_seconds / 3)
+            if self._stopping.wait(step):
+                return False
+            remaining -= step
+            self._renew_all()
+        return True
+
+    # -- work ---------------------------------------------------------------------------------
+    def submit(self, record: SubmissionRecord, client: WebClient | None = None) -> None:
+        """Work a submission this process holds the lease on, off the caller's thread."""
+        if self._stopping.is_set():
+            self._release(record.id)
+            return
+        with self._lock:
+            if record.id in self._running:
+                return
+            future = self.services.background.submit(self._run, record, client)
+            self._running[record.id] = future
+            self._renewed[record.id] = time.monotonic()  # open() or claim() just set the lease
+        future.add_done_callback(lambda _: self._forget(record.id))
+
+    def recover_once(self) -> int:
+        """Claim stale submissions (ours or a dead process's) and resume them."""
+        resumed = 0
+        for submission_id in self.services.submissions.stale():
+            if self._stopping.is_set():
+                break
+            record = self.services.submissions.claim(
+                submission_id, owner=self.owner, lease_seconds=self.lease_seconds
+            )
+            if record is not None:
+                logger.info("resuming submission id=%s state=%s", record.id, record.state)
+                self.submit(record)
+                resumed += 1
+        return resumed
+
+    def _recover_loop(self) -> None:
+        interval = max(self.lease_seconds / 4, 0.2)
+        while not self._stopping.is_set():
+            try:
+                self.recover_once()
+            except StoreError:
+                logger.warning("recovery scan failed: database unavailable")
+            self._stopping.wait(interval)
+
+    def _run(self, record: SubmissionRecord, client: WebClient | None) -> None:
+        """The outermost boundary of a job: log, and hand the row back unless it is finished."""
+        keep = False
+        try:
+            keep = self._process(record, client)
+        except LeaseLost:
+            logger.info("submission %s was taken over by another process", record.id)
+            keep = True  # not ours to release
+        except StoreError:
+            logger.exception("submission %s paused: database unavailable", record.id)
+        except Exception:
+            logger.exception("submission %s failed unexpectedly", record.id)
+        finally:
+            if not keep:
+                self._release(record.id)
+
+    def _process(self, record: SubmissionRecord, client: WebClient | None) -> bool:
+        """Advance the row as far as possible; True to keep the lease (check again later)."""
+        workspace = _workspace(record)
+        slack = client or self.client_for(workspace)
+        segment: Segment | None = None
+        environment = "live"
+        if record.state in (State.PENDING, State.CREATING):
+            result, environment = self._create(record, workspace, slack)
+            if result.problem is Problem.UNCONFIRMED:
+                if slack is not None:
+                    delivery.tell_unconfirmed(slack, record)
+                return True
+            segment = result.segment
+            record = self._record_result(record, result)
+        if slack is None:
+            logger.warning("no Slack client for %s; will retry", workspace.log_fields())
+            return False
+        if record.state == State.CREATED:
+            # A full lease for the post, or LeaseLost if another process took over: either
+            # way the card can't be posted by two processes.
+            self._hold(record.id)
+            segment = segment or segment_from_record(record)
+            where = delivery.announce_segment(slack, record, segment, environment, self.services)
+            record = self.services.submissions.mark_announced(
+                record.id,
+                owner=self.owner,
+                channel_id=where.channel_id if where.posted or where.unknown else None,
+                ts=where.ts,
+                unconfirmed=where.unknown,
+            )
+            if where.ts and where.channel_id and record.segment_id:
+                self.services.cards.add(
+                    record.team_id,
+                    record.enterprise_id,
+                    record.segment_id,
+                    where.channel_id,
+                    where.ts,
+                )
+            delivery.audit_created(record, self.services)
+        if not record.user_told:
+            self._hold(record.id)
+        if not record.user_told and delivery.tell_outcome(
+            slack, record, segment, self.services.signer
+        ):
+            self.services.submissions.mark_told(record.id, owner=self.owner)
+        return False
+
+    def _create(
+        self, record: SubmissionRecord, workspace: Workspace, slack: WebClient | None
+    ) -> tuple[CreateResult, str]:
+        key = find_key(self.services.keys, workspace)
+        if key is None:
+            return CreateResult(problem=Problem.NOT_CONNECTED), "live"
+        resume = record.state == State.CREATING
+        hooks = Hooks(
+            before_post=lambda: self._before_post(record.id),
+            keep_baseline=lambda ids: self._keep_baseline(record.id, ids),
+            unconfirmed=lambda: self._tell_unconfirmed(record, slack),
+        )
+        result = create_once(
+            self.services.bunce.for_key(key.key),
+            form_of(record),
+            record.marker,
+            resume=resume,
+            hooks=hooks,
+            sleep=self.sleep,
+            policy=self.policy,
+            baseline=self.services.submissions.baseline(record.id) if resume else None,
+        )
+        outcome = result.problem.value if result.problem else "created"
+        logger.info(
+            "segment create %s user=%s submission=%s outcome=%s",
+            workspace.log_fields(),
+            record.user_id,
+            record.id,
+            outcome,
+        )
+        return result, key.environment
+
+    def _record_result(self, record: SubmissionRecord, result: CreateResult) -> SubmissionRecord:
+        store = self.services.submissions
+        if result.segment is not None:
+            return store.mark_created(
+                record.id,
+                owner=self.owner,
+                segment_id=result.segment.id,
+                segment_name=result.segment.name,
+            )
+        problem = result.problem or Problem.UNEXPECTED
+        return store.mark_failed(
+            record.id, owner=self.owner, failure=problem.value, message=result.bunce_message
+        )
+
+    def _keep_baseline(self, submission_id: str, ids: frozenset[str] | None) -> None:
+        if ids is not None:
+            self._hold(submission_id)
+            self.services.submissions.keep_baseline(submission_id, ids)
+
+    def _tell_unconfirmed(self, record: SubmissionRecord, slack: WebClient | None) -> None:
+        """Bunce hasn't answered: say it's still being confirmed while we keep looking."""
+        if slack is not None:
+            delivery.tell_unconfirmed(slack, record)
+
+    def _before_post(self, submission_id: str) -> None:
+        """Each POST is recorded (and the lease renewed) before it is sent."""
+        self._hold(submission_id)
+        self.services.submissions.mark_creating(submission_id, owner=self.owner)
+
+    # -- leases -------------------------------------------------------------------------------
+    def _hold(self, submission_id: str) -> None:
+        """Make sure our lease outlasts the next step (Slack and Bunce calls time out well within a
+        third of it); renewing is a database write, so a recent lease is trusted as it is.
+        LeaseLost means another process has it. Every state change re-checks the lease anyway."""
+        now = time.monotonic()
+        with self._lock:
+            fresh = now - self._renewed.get(submission_id, float("-inf")) < self.lease_seconds / 3
+        if not fresh:
+            self._renew(submission_id)
+
+    def _renew(self, submission_id: str) -> None:
+        self.services.submissions.renew(
+            submission_id, owner=self.owner, lease_seconds=self.lease_seconds
+        )
+        with self._lock:
+            self._renewed[submission_id] = time.monotonic()
+
+    def _renew_all(self) -> None:
+        with self._lock:
+            ids = list(self._running)
+        for submission_id in ids:
+            try:
+                self._renew(submission_id)
+            except StoreError:
+                logger.warning("could not renew lease of %s", submission_id)
+
+    def _release(self, submission_id: str) -> None:
+        try:
+            self.services.submissions.release(submission_id, owner=self.owner)
+        except StoreError:
+            logger.warning("could not release %s; its lease will expire", submission_id)
+
+    def _forget(self, submission_id: str) -> None:
+        with self._lock:
+            self._running.pop(submission_id, None)
+            self._renewed.pop(submission_id, None)
+
+
+def _workspace(record: SubmissionRecord) -> Workspace:
+    return Workspace(record.team_id, record.enterprise_id, record.is_enterprise_install)

@@ -1,0 +1,154 @@
+"""Services: long-lived collaborators (stores, Bunce factories, worker pool), built once."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from bot.bunce import BunceClientFactory
+from bot.bunce.limiter import RateLimiter
+from bot.config import Settings
+from bot.slack.metadata import MetadataSigner
+from bot.store.audit import AuditLog
+from bot.store.cards import CardStore
+from bot.store.crypto import KeyCipher, key_file_for, load_or_create_key_file
+from bot.store.db import create_engine_for, is_sqlite
+from bot.store.installations import EncryptedInstallationStore
+from bot.store.keys import KeyStore
+from bot.store.people import PeopleJobStore
+from bot.store.ratelimit import SharedRateLimiter
+from bot.store.submissions import SubmissionStore
+from bot.store.workspaces import WorkspaceSettingsStore
+from bot.workspace.admins import AdminPolicy
+from bot.workspace.lookup import Workspace, WorkspaceLookup
+
+logger = logging.getLogger(__name__)
+
+# Bunce calls run here, off Bolt's listener threads, so a slow Bunce never delays an ack.
+BACKGROUND_THREADS = 16
+# Segment search for a select menu answers inside Slack's 3 s window (options requests can't be
+# answered later), so its Bunce call must give up well before that.
+QUICK_TIMEOUT = (1.0, 1.6)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What listeners need besides Slack's client; passed in, never imported as globals."""
+
+    engine: Engine
+    keys: KeyStore
+    submissions: SubmissionStore
+    audit: AuditLog
+    workspaces: WorkspaceSettingsStore
+    installations: EncryptedInstallationStore | None
+    admins: AdminPolicy
+    bunce: BunceClientFactory
+    bunce_quick: BunceClientFactory
+    background: Executor
+    signer: MetadataSigner
+    cards: CardStore
+    people: PeopleJobStore
+    lookup: WorkspaceLookup
+    segment_url_template: str | None = None
+
+    def close(self) -> None:
+        """Finish background work, then release connections (tests, shutdown)."""
+        self.background.shutdown(wait=True)
+        self.bunce.close()
+        self.engine.dispose()
+
+
+def build_cipher(settings: Settings) -> KeyCipher:
+    """ENCRYPTION_KEY if set; with SQLite only, a key file generated once beside the database."""
+    if settings.encryption_keys:
+        return KeyCipher(settings.encryption_keys)
+    if not is_sqlite(settings.database_url):  # Settings refuses this; belt and braces.
+        raise RuntimeError("ENCRYPTION_KEY is required with PostgreSQL")
+    path = key_file_for(settings.database_url)
+    key, created = load_or_create_key_file(path)
+    if created:
+        logger.warning(
+            "ENCRYPTION_KEY is not set: generated an encryption key in %s (mode 0600). "
+            "Back it up with the database, or set ENCRYPTION_KEY to manage it yourself.",
+            path,
+        )
+    return KeyCipher([key])
+
+
+def build_services(
+    settings: Settings,
+    *,
+    background: Executor | None = None,
+    timeout: tuple[float, float] | None = None,
+    limiter: RateLimiter | None = None,
+) -> Services:
+    """Wire stores and Bunce clients from settings; touches no network."""
+    engine = create_engine_for(settings.database_url)
+    cipher = build_cipher(settings)
+    installations = (
+        EncryptedInstallationStore(settings.client_id or "", engine, cipher)
+        if settings.multi_workspace
+        else None
+    )
+    limiter = limiter or build_limiter(settings, engine)
+    bunce = BunceClientFactory(
+        settings.bunce_api_url,
+        settings.bunce_sandbox_api_url,
+        limiter=limiter,
+        **({"timeout": timeout, "read_timeout": timeout} if timeout else {}),
+    )
+    quick = BunceClientFactory(
+        settings.bunce_api_url,
+        settings.bunce_sandbox_api_url,
+        timeout=QUICK_TIMEOUT,
+        read_timeout=QUICK_TIMEOUT,
+        limiter=limiter,
+    )
+    keys = KeyStore(engine, cipher)
+    workspaces = WorkspaceSettingsStore(engine)
+    return Services(
+        engine=engine,
+        keys=keys,
+        submissions=SubmissionStore(engine, cipher),
+        audit=AuditLog(engine),
+        workspaces=workspaces,
+        lookup=WorkspaceLookup(keys, workspaces),
+        installations=installations,
+        admins=AdminPolicy(settings.admin_user_ids, _installer_lookup(installations)),
+        bunce=bunce,
+        bunce_quick=quick,
+        background=background
+        or ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
+        signer=MetadataSigner(cipher.derive("private_metadata")),
+        cards=CardStore(engine),
+        people=PeopleJobStore(engine),
+        segment_url_template=settings.segment_url_template,
+    )
+
+
+def build_limiter(settings: Settings, engine: Engine) -> RateLimiter:
+    """Bunce's per-IP budget for every workspace: in-process on SQLite (one process by design),
+    shared by every process through PostgreSQL otherwise."""
+    per_minute = settings.bunce_rate_per_minute
+    if is_sqlite(settings.database_url):
+        return RateLimiter(per_minute)
+    # While PostgreSQL is unreachable each process allows itself only its share of the budget.
+    share = max(1, per_minute // settings.bunce_rate_processes)
+    return SharedRateLimiter(engine, per_minute, fallback_per_minute=share)
+
+
+def _installer_lookup(store: EncryptedInstallationStore | None):  # type: ignore[no-untyped-def]
+    if store is None:
+        return None
+
+    def installer(workspace: Workspace) -> str | None:
+        return store.installer_user_id(
+            enterprise_id=workspace.enterprise_id,
+            team_id=workspace.team_id,
+            is_enterprise_install=workspace.is_enterprise_install,
+        )
+
+    return installer

@@ -1,0 +1,175 @@
+"""Block Kit for managing segments: the list, the edit form, card buttons, signed button values."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot import ids
+from bot.bunce import Segment
+from bot.create.form import DESCRIPTION_MAX, NAME_MAX
+from bot.slack.blocks import button, context, plain, section
+from bot.slack.metadata import MetadataSigner
+from bot.slack.mrkdwn import fit
+from bot.workspace.home_view import when
+
+PAGE_SIZE = 10
+# The search words ride in the paging buttons' signed values, which Slack caps at 2,000
+# characters: 150 characters stay under it even if every one is escaped as \uXXXX\uXXXX.
+QUERY_MAX = 150
+
+
+# -- signed button values: state that comes back from Slack must not be trusted unsigned ------
+def sign_value(signer: MetadataSigner, data: dict[str, Any]) -> str:
+    """ASCII only, so a length limit means the same however Slack counts characters."""
+    return signer.sign(json.dumps(data, separators=(",", ":"), ensure_ascii=True))
+
+
+def read_value(signer: MetadataSigner, value: object) -> dict[str, Any] | None:
+    """The signed data, or None when missing, malformed or altered."""
+    text = signer.verify(value) if isinstance(value, str) else None
+    try:
+        data = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def card_actions(
+    signer: MetadataSigner, segment_id: str, url_template: str | None
+) -> dict[str, Any]:
+    """The card's buttons; who may use Edit is decided when it is clicked."""
+    value = sign_value(signer, {"id": segment_id})
+    elements = [
+        button("Edit", ids.EDIT_ACTION, value=value),
+        button("Add people", ids.ADD_PEOPLE_ACTION, value=value),
+    ]
+    if url_template:
+        link = button("Open in Bunce", ids.OPEN_IN_BUNCE)
+        link["url"] = url_template.replace("{id}", segment_id)
+        elements.append(link)
+    return {"type": "actions", "block_id": ids.CARD_ACTIONS, "elements": elements}
+
+
+# -- the list ---------------------------------------------------------------------------------
+def page_of(segments: list[Segment], page: int) -> tuple[list[Segment], int, int]:
+    """The rows of a page (clamped to the pages there are), the page, and the page count."""
+    pages = max(1, -(-len(segments) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return segments[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
+
+
+def build_segment_list(
+    segments: list[Segment],
+    *,
+    page: int,
+    words: str,
+    editable: set[str],
+    signer: MetadataSigner,
+) -> dict[str, Any]:
+    """One page (10 rows) of the workspace's segments, with Share/Edit and Previous/Next."""
+    shown, page, pages = page_of(segments, page)
+    title = f"matching “{fit(words, 100)}”" if words else "in this workspace's Bunce account"
+    if not segments:
+        text = f"No segments {title}."
+        return {"response_type": "ephemeral", "text": text, "blocks": [section(text)]}
+    blocks: list[dict[str, Any]] = [
+        section(f"*{len(segments)} segment{'s' if len(segments) != 1 else ''}* {title}")
+    ]
+    for segment in shown:
+        blocks += _row(segment, segment.id in editable, signer)
+    nav = []
+    if page > 1:
+        nav.append(
+            button("Previous", ids.LIST_PREV, value=sign_value(signer, {"q": words, "p": page - 1}))
+        )
+    if page < pages:
+        nav.append(
+            button("Next", ids.LIST_NEXT, value=sign_value(signer, {"q": words, "p": page + 1}))
+        )
+    if nav:
+        blocks.append({"type": "actions", "block_id": "segments_list_nav", "elements": nav})
+    blocks.append(context(f"Page {page} of {pages} · newest first where Bunce says when"))
+    plural = "s" if len(segments) != 1 else ""
+    text = f"{len(segments)} Bunce segment{plural} {title} (page {page} of {pages})"
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+
+
+def _row(segment: Segment, editable: bool, signer: MetadataSigner) -> list[dict[str, Any]]:
+    facts = [
+        fit(segment.type or "manual", 40),
+        "all customers" if segment.all_customers else "chosen customers",
+        f"created {when(segment.created_at)}" if isinstance(segment.created_at, datetime) else "",
+    ]
+    value = sign_value(signer, {"id": segment.id})
+    elements = [button("Share in channel", ids.SHARE_ACTION, value=value)]
+    if editable:
+        elements.append(button("Edit", ids.EDIT_ACTION, value=value))
+    return [
+        section(f"*{fit(segment.name, 300)}*\n" + " · ".join(f for f in facts if f)),
+        {"type": "actions", "block_id": f"row_{segment.id[:200]}", "elements": elements},
+    ]
+
+
+# -- edit -------------------------------------------------------------------------------------
+def build_loading_modal(title: str, text: str = "One moment…") -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.EDIT_RESULT_VIEW,
+        "title": plain(title),
+        "close": plain("Close"),
+        "blocks": [section(f":hourglass_flowing_sand: {text}")],
+    }
+
+
+def build_edit_modal(segment: Segment, description: str, private_metadata: str) -> dict[str, Any]:
+    """Name and description prefilled; the same limits as the create form."""
+    name: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.NAME,
+        "max_length": NAME_MAX,
+        "initial_value": segment.name[:NAME_MAX],
+    }
+    about: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.DESCRIPTION,
+        "multiline": True,
+        "max_length": DESCRIPTION_MAX,
+    }
+    if description:
+        about["initial_value"] = description[:DESCRIPTION_MAX]
+    return {
+        "type": "modal",
+        "callback_id": ids.EDIT_VIEW,
+        "title": plain("Edit segment"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "private_metadata": private_metadata,
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.NAME,
+                "label": plain("Segment name"),
+                "element": name,
+            },
+            {
+                "type": "input",
+                "block_id": ids.DESCRIPTION,
+                "label": plain("Description"),
+                "element": about,
+                "optional": True,
+            },
+            context(f"Segment ID `{fit(segment.id, 200)}`. Its cards in Slack are updated too."),
+        ],
+    }
+
+
+def build_edit_result_view(text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.EDIT_RESULT_VIEW,
+        "title": plain("Edit segment"),
+        "close": plain("Done"),
+        "blocks": [section(text)],
+    }

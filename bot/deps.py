@@ -22,8 +22,9 @@ from bot.store.people import PeopleJobStore
 from bot.store.ratelimit import SharedRateLimiter
 from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
+from bot.tenant import Workspace
 from bot.workspace.admins import AdminPolicy
-from bot.workspace.lookup import Workspace, WorkspaceLookup
+from bot.workspace.lookup import WorkspaceLookup
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from bot.devserver import create_server
 from bot.slack.clients import client_factory
 from bot.store.db import init_db
 from bot.store.submissions import SubmissionDraft, SubmissionRecord
-from bot.workspace.lookup import Workspace
+from bot.tenant import Workspace
 from bot.wsgi import Application
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from bot.create.once import marker_of, strip_marker, with_marker
+from bot.create.marker import marker_of, strip_marker, with_marker
 from tests.harness import CHANNEL, LIVE_KEY, Harness, state_for
 from tests.test_reliability import outcome_view, posts
 

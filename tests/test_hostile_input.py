@@ -17,8 +17,9 @@ from bot.bunce.models import parse_segment, parse_segment_list, parse_timestamp
 from bot.command.parse import SUBCOMMANDS, parse_command_text
 from bot.create.form import NAME_MAX, SegmentForm, validate
 from bot.create.messages import build_segment_card
+from bot.create.origin import Origin, decode_metadata, encode_metadata
 from bot.create.views import parse_create_form
-from bot.slack.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
+from bot.slack.metadata import MetadataSigner
 from bot.slack.mrkdwn import fit
 from tests.harness import LIVE_KEY, Harness, state_for
 from tests.schemas import assert_valid_message

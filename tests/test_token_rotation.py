@@ -21,7 +21,7 @@ from bot.slack.clients import client_factory
 from bot.store.db import StoreError
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.submissions import State
-from bot.workspace.lookup import Workspace
+from bot.tenant import Workspace
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import TOKEN_TTL, FakeSlackApi, SlackCall

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from bot import ids
 from bot.bunce import Segment
 from bot.create.form import SegmentForm
+from bot.create.origin import Origin, decode_metadata, encode_metadata
 from bot.create.views import (
     build_create_modal,
     build_error_view,
@@ -14,7 +15,7 @@ from bot.create.views import (
     build_success_view,
     parse_create_form,
 )
-from bot.slack.metadata import MetadataSigner, Origin, decode_metadata, encode_metadata
+from bot.slack.metadata import MetadataSigner
 from tests.harness import state_for
 from tests.schemas import assert_valid_modal
 

@@ -12,15 +12,16 @@ from bot import ids
 from bot.command.parse import parse_command_text
 from bot.create.form import SegmentForm
 from bot.create.messages import NOT_CONNECTED, STORE_UNAVAILABLE, build_help_message, ephemeral
+from bot.create.origin import Origin, encode_metadata
 from bot.create.views import build_create_modal
 from bot.deps import Services
 from bot.manage.listeners import send_list
-from bot.manage.views import build_loading_modal
-from bot.slack.metadata import Origin, encode_metadata
+from bot.slack.notice import build_loading_modal
 from bot.slack.payload import ModalSlot, open_modal
 from bot.store.db import StoreError
+from bot.tenant import Workspace
 from bot.workspace.home import home_model
-from bot.workspace.lookup import Workspace, find_key_info
+from bot.workspace.lookup import find_key_info
 from bot.workspace.views import (
     NOT_ADMIN,
     NOTHING_TO_DISCONNECT,

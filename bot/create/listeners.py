@@ -12,6 +12,7 @@ from bot import ids
 from bot.create import messages
 from bot.create.form import input_hash, validate
 from bot.create.messages import STORE_UNAVAILABLE, TAMPERED
+from bot.create.origin import decode_metadata, encode_metadata
 from bot.create.outcome import form_of, segment_from_record
 from bot.create.views import (
     build_error_view,
@@ -21,14 +22,14 @@ from bot.create.views import (
 )
 from bot.create.worker import SubmissionWorker
 from bot.deps import Services
-from bot.manage.views import build_loading_modal
 from bot.slack import payload
-from bot.slack.metadata import decode_metadata, encode_metadata
+from bot.slack.notice import build_loading_modal
 from bot.store.db import StoreError
 from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
+from bot.tenant import Workspace
 from bot.workspace.connection import ConnectProblem, connect, disconnect, looks_like_key
 from bot.workspace.home import publish_home
-from bot.workspace.lookup import Workspace, find_key_info
+from bot.workspace.lookup import find_key_info
 from bot.workspace.views import (
     CONNECT_ERRORS,
     build_connect_modal,

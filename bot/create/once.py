@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -27,41 +26,16 @@ from bot.bunce import (
     Segment,
 )
 from bot.create.form import CreateResult, Problem, SegmentForm
+from bot.create.marker import marker_of, with_marker
 
 logger = logging.getLogger(__name__)
 
-MARKER_TEXT = "via Slack #"
-_MARKER = re.compile(r"via Slack #([0-9a-f]{8})(?![0-9a-zA-Z])")
 # Bunce documents no length for descriptions (bunce-api.md §6 #3). The marker goes first, so a
 # column that keeps only the first 255 characters still keeps it; a server that refuses long
 # descriptions with a 5xx gets the next attempt cut to this length (after reconciling).
 DESCRIPTION_COLUMN = 255
 # Gateway answers that mean "no answer from the app behind": like a timeout, it may still commit.
 _NO_ANSWER_STATUSES = (502, 504)
-
-
-def with_marker(description: str, marker: str, *, limit: int | None = None) -> str:
-    """The description Bunce stores: the marker that finds it again, then what was typed."""
-    tag = f"{MARKER_TEXT}{marker}"
-    text = f"{tag} · {description}" if description else tag
-    return text[:limit].rstrip() if limit else text
-
-
-def marker_of(description: str | None) -> str | None:
-    """The marker in a description we wrote (first, or last as older versions put it)."""
-    found = _MARKER.search(description or "")
-    return found.group(1) if found else None
-
-
-def strip_marker(description: str | None) -> str | None:
-    """What the person typed, for display: the marker is the app's bookkeeping, not theirs."""
-    if not description:
-        return description
-    found = _MARKER.search(description)
-    if not found:
-        return description
-    rest = (description[: found.start()] + description[found.end() :]).strip()
-    return rest.removeprefix("·").removesuffix("·").strip() or None
 
 
 @dataclass(frozen=True)

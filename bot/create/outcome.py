@@ -10,11 +10,12 @@ from slack_sdk import WebClient
 from bot.bunce import Segment
 from bot.create import messages
 from bot.create.form import CreateResult, Problem, SegmentForm
-from bot.create.once import strip_marker
+from bot.create.marker import strip_marker
+from bot.create.origin import Origin, encode_metadata
 from bot.create.views import build_error_view, build_success_view, build_unconfirmed_view
 from bot.deps import Services
 from bot.manage.catalog import card_for
-from bot.slack.metadata import MetadataSigner, Origin, encode_metadata
+from bot.slack.metadata import MetadataSigner
 from bot.slack.posting import Delivery, announce, notify_user, update_view
 from bot.store.audit import Action
 from bot.store.db import StoreError

@@ -9,6 +9,7 @@ from bot.bunce import Segment
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX, SegmentForm
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.mrkdwn import fit, truncate
+from bot.slack.notice import build_notice
 
 View = dict[str, Any]
 TITLE = "Create segment"
@@ -151,19 +152,12 @@ def build_progress_view(form: SegmentForm) -> View:
 
 def build_unconfirmed_view(name: str) -> View:
     """Bunce stopped answering mid-way: whether the segment exists is not known yet."""
-    return {
-        "type": "modal",
-        "callback_id": ids.PROGRESS_VIEW,
-        "title": plain(TITLE),
-        "close": plain("Close"),
-        "blocks": [
-            section(
-                f":hourglass_flowing_sand: Bunce isn't answering, so I can't yet tell whether "
-                f"*{fit(name, 2800)}* was created. I'll keep checking and tell you here or by "
-                "direct message. Please don't create it again meanwhile."
-            )
-        ],
-    }
+    text = (
+        f":hourglass_flowing_sand: Bunce isn't answering, so I can't yet tell whether "
+        f"*{fit(name, 2800)}* was created. I'll keep checking and tell you here or by "
+        "direct message. Please don't create it again meanwhile."
+    )
+    return build_notice(TITLE, text, callback_id=ids.PROGRESS_VIEW)
 
 
 def build_success_view(segment: Segment, announcement: str) -> View:

@@ -26,7 +26,8 @@ from bot.deps import Services
 from bot.slack.clients import ClientFor
 from bot.store.db import StoreError
 from bot.store.submissions import LeaseLost, State, SubmissionRecord
-from bot.workspace.lookup import Workspace, find_key
+from bot.tenant import Workspace
+from bot.workspace.lookup import find_key
 
 logger = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ from slack_sdk import WebClient
 from bot.bunce import BunceClient, Segment
 from bot.bunce.errors import TooManySegments
 from bot.create import messages
-from bot.create.once import marker_of, strip_marker, with_marker
+from bot.create.marker import marker_of, strip_marker, with_marker
 from bot.deps import Services
 from bot.manage.views import card_actions
 from bot.slack.calls import call
 from bot.slack.posting import Delivery, announce
 from bot.store.audit import Action
-from bot.workspace.lookup import Workspace
+from bot.tenant import Workspace
 
 PER_PAGE = 100
 MAX_PAGES = 10  # at most 1,000 segments are searched; Bunce documents no search endpoint

@@ -11,8 +11,9 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.bunce import BunceError
 from bot.create.form import SegmentForm, validate
+from bot.create.marker import strip_marker
 from bot.create.messages import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED, ephemeral
-from bot.create.once import strip_marker
+from bot.create.origin import Origin, encode_metadata
 from bot.create.views import build_create_modal, parse_create_form
 from bot.deps import Services
 from bot.manage.catalog import edit, load_segments, may_edit, refresh_cards, share
@@ -20,17 +21,16 @@ from bot.manage.views import (
     QUERY_MAX,
     build_edit_modal,
     build_edit_result_view,
-    build_loading_modal,
     build_segment_list,
     page_of,
-    read_value,
-    sign_value,
 )
 from bot.slack import payload
-from bot.slack.metadata import Origin, encode_metadata
+from bot.slack.metadata import read_value, sign_value
 from bot.slack.mrkdwn import fit
+from bot.slack.notice import build_loading_modal
 from bot.store.db import StoreError
-from bot.workspace.lookup import Workspace, find_key
+from bot.tenant import Workspace
+from bot.workspace.lookup import find_key
 from bot.workspace.views import build_refusal_view
 
 logger = logging.getLogger(__name__)

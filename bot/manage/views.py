@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -10,30 +9,15 @@ from bot import ids
 from bot.bunce import Segment
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX
 from bot.slack.blocks import button, context, plain, section
-from bot.slack.metadata import MetadataSigner
+from bot.slack.metadata import MetadataSigner, sign_value
 from bot.slack.mrkdwn import fit
+from bot.slack.notice import build_notice
 from bot.workspace.home_view import when
 
 PAGE_SIZE = 10
 # The search words ride in the paging buttons' signed values, which Slack caps at 2,000
 # characters: 150 characters stay under it even if every one is escaped as \uXXXX\uXXXX.
 QUERY_MAX = 150
-
-
-# -- signed button values: state that comes back from Slack must not be trusted unsigned ------
-def sign_value(signer: MetadataSigner, data: dict[str, Any]) -> str:
-    """ASCII only, so a length limit means the same however Slack counts characters."""
-    return signer.sign(json.dumps(data, separators=(",", ":"), ensure_ascii=True))
-
-
-def read_value(signer: MetadataSigner, value: object) -> dict[str, Any] | None:
-    """The signed data, or None when missing, malformed or altered."""
-    text = signer.verify(value) if isinstance(value, str) else None
-    try:
-        data = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def card_actions(
@@ -113,16 +97,6 @@ def _row(segment: Segment, editable: bool, signer: MetadataSigner) -> list[dict[
 
 
 # -- edit -------------------------------------------------------------------------------------
-def build_loading_modal(title: str, text: str = "One moment…") -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": ids.EDIT_RESULT_VIEW,
-        "title": plain(title),
-        "close": plain("Close"),
-        "blocks": [section(f":hourglass_flowing_sand: {text}")],
-    }
-
-
 def build_edit_modal(segment: Segment, description: str, private_metadata: str) -> dict[str, Any]:
     """Name and description prefilled; the same limits as the create form."""
     name: dict[str, Any] = {
@@ -166,10 +140,4 @@ def build_edit_modal(segment: Segment, description: str, private_metadata: str) 
 
 
 def build_edit_result_view(text: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": ids.EDIT_RESULT_VIEW,
-        "title": plain("Edit segment"),
-        "close": plain("Done"),
-        "blocks": [section(text)],
-    }
+    return build_notice("Edit segment", text, callback_id=ids.EDIT_RESULT_VIEW, close="Done")

@@ -12,10 +12,10 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.bunce import BunceError
 from bot.create.messages import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED
+from bot.create.origin import Origin, encode_metadata
 from bot.create.views import build_create_modal
 from bot.create.worker import SubmissionWorker
 from bot.deps import Services
-from bot.manage.views import build_loading_modal, read_value, sign_value
 from bot.people.job import Progress, read_attachments, run
 from bot.people.recipients import Recipients, merge, parse_message_text
 from bot.people.views import (
@@ -28,12 +28,14 @@ from bot.people.views import (
 )
 from bot.slack import payload
 from bot.slack.calls import SlackResult, call
-from bot.slack.metadata import Origin, encode_metadata
+from bot.slack.metadata import read_value, sign_value
+from bot.slack.notice import build_loading_modal
 from bot.slack.posting import notify_user
 from bot.store.audit import Action
 from bot.store.db import StoreError
 from bot.store.people import PeopleJob
-from bot.workspace.lookup import Workspace, find_key, find_key_info
+from bot.tenant import Workspace
+from bot.workspace.lookup import find_key, find_key_info
 from bot.workspace.views import build_refusal_view
 
 logger = logging.getLogger(__name__)

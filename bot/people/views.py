@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot import ids
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.mrkdwn import fit, truncate
+from bot.slack.notice import build_notice
 
 if TYPE_CHECKING:
     from bot.people.job import FileNote
@@ -126,13 +127,8 @@ def build_segment_options(segments: list[tuple[str, str]]) -> list[dict[str, Any
 
 def build_progress_view(text: str, retry_value: str | None = None) -> dict[str, Any]:
     """Progress, then the summary; with a Retry when people are missing, as in the thread."""
-    return {
-        "type": "modal",
-        "callback_id": ids.ADD_PEOPLE_VIEW + "_progress",
-        "title": plain(TITLE),
-        "close": plain("Close"),
-        "blocks": build_summary_message(text, retry_value)["blocks"],
-    }
+    blocks = build_summary_message(text, retry_value)["blocks"]
+    return build_notice(TITLE, text, callback_id=ids.ADD_PEOPLE_VIEW + "_progress", blocks=blocks)
 
 
 def progress_text(added: int, total: int, segment_name: str) -> str:

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.slack.calls import NETWORK_ERRORS, RetryUnlessPosting
 from bot.store.db import StoreError
 from bot.store.installations import EncryptedInstallationStore
-from bot.workspace.lookup import Workspace
+from bot.tenant import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
-"""The modal's private_metadata: where the command came from and what was typed, signed.
+"""Signing what Slack hands back to us (private_metadata, button values).
 
-Slack hands private_metadata back to us in later payloads, but anyone who can craft a payload
-could change it; so it carries an HMAC made with a server-side key, and anything that fails the
-check is refused. It never holds a secret (the reply URL in it is short-lived and Slack's own).
+Slack returns private_metadata and button values untouched, but anyone who can craft a payload
+could change them; so they carry an HMAC made with a server-side key, and anything that fails
+the check is refused. They never hold a secret.
 """
 
 from __future__ import annotations
@@ -12,22 +12,10 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
-
-from bot.create.form import SegmentForm
 
 PRIVATE_METADATA_MAX = 3000
 _SIGNATURE_BYTES = 16
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where /segment was typed: the announcement's default target and its reply paths."""
-
-    channel_id: str | None = None
-    thread_ts: str | None = None
-    response_url: str | None = None
 
 
 class MetadataSigner:
@@ -62,28 +50,6 @@ class MetadataSigner:
         return f"MetadataSigner(keys={len(self._keys)})"
 
 
-def encode_metadata(signer: MetadataSigner, origin: Origin, form: SegmentForm | None = None) -> str:
-    """Serialise and sign; a form that would overflow Slack's 3000 characters is shortened."""
-    data: dict[str, Any] = {"c": origin.channel_id, "t": origin.thread_ts, "r": origin.response_url}
-    data = {key: value for key, value in data.items() if value}
-    if form is not None:
-        data["f"] = {
-            "n": form.name,
-            "d": form.description,
-            "a": form.add_all_customers,
-            "ch": form.channel_id,
-        }
-    text = signer.sign(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-    size = slack_length(text)
-    if size > PRIVATE_METADATA_MAX and form is not None and form.description:
-        # Keep the reply path, shorten the description: every character dropped frees at least
-        # one byte, so one pass is enough.
-        overflow = size - PRIVATE_METADATA_MAX
-        shorter = form.description[: max(len(form.description) - overflow, 0)]
-        return encode_metadata(signer, origin, _replace_description(form, shorter))
-    return text
-
-
 def slack_length(text: str) -> int:
     """A length to hold against Slack's "characters" limits, which its docs don't define: UTF-8
     bytes, never fewer than UTF-16 code units or code points, so it fits in every reading (and
@@ -91,35 +57,16 @@ def slack_length(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))  # a lone surrogate: 3 bytes, no error
 
 
-def _replace_description(form: SegmentForm, description: str) -> SegmentForm:
-    return SegmentForm(form.name, description, form.add_all_customers, form.channel_id)
+def sign_value(signer: MetadataSigner, data: dict[str, Any]) -> str:
+    """ASCII only, so a length limit means the same however Slack counts characters."""
+    return signer.sign(json.dumps(data, separators=(",", ":"), ensure_ascii=True))
 
 
-def decode_metadata(
-    signer: MetadataSigner, text: object
-) -> tuple[Origin, SegmentForm | None] | None:
-    """What encode_metadata wrote, or None when it is missing, malformed or was altered."""
-    verified = signer.verify(text) if isinstance(text, str) else None
-    if verified is None:
-        return None
+def read_value(signer: MetadataSigner, value: object) -> dict[str, Any] | None:
+    """The signed data, or None when missing, malformed or altered."""
+    text = signer.verify(value) if isinstance(value, str) else None
     try:
-        data = json.loads(verified)
+        data = json.loads(text) if text is not None else None
     except ValueError:
         return None
-    if not isinstance(data, dict):
-        return None
-    origin = Origin(_str(data.get("c")), _str(data.get("t")), _str(data.get("r")))
-    raw = data.get("f")
-    if not isinstance(raw, dict):
-        return origin, None
-    form = SegmentForm(
-        name=_str(raw.get("n")) or "",
-        description=_str(raw.get("d")) or "",
-        add_all_customers=raw.get("a") is True,
-        channel_id=_str(raw.get("ch")),
-    )
-    return origin, form
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return data if isinstance(data, dict) else None

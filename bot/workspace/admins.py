@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.slack.calls import call
 from bot.store.db import StoreError
-from bot.workspace.lookup import Workspace
+from bot.tenant import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from bot.bunce.keys import environment_of, key_hint
 from bot.deps import Services
 from bot.store.audit import Action
 from bot.store.keys import WorkspaceKeyInfo
-from bot.workspace.lookup import Workspace, delete_keys, find_key, find_key_info
+from bot.tenant import Workspace
+from bot.workspace.lookup import delete_keys, find_key, find_key_info
 
 logger = logging.getLogger(__name__)
 

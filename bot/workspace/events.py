@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 
 from bot.deps import Services
 from bot.store.db import StoreError
+from bot.tenant import Workspace
 from bot.workspace.connection import forget
 from bot.workspace.home import publish_home
-from bot.workspace.lookup import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from slack_sdk import WebClient
 from bot.deps import Services
 from bot.slack.calls import call
 from bot.store.audit import Action
+from bot.tenant import Workspace
 from bot.workspace.home_view import HomeModel, build_home
-from bot.workspace.lookup import Workspace, find_key_info
+from bot.workspace.lookup import find_key_info
 
 RECENT_SEGMENTS = 10
 

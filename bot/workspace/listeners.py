@@ -11,17 +11,18 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.create.messages import STORE_UNAVAILABLE, TAMPERED
+from bot.create.origin import decode_metadata, encode_metadata
 from bot.create.views import build_create_modal
 from bot.deps import Services
-from bot.manage.views import build_loading_modal
 from bot.slack import payload
 from bot.slack.calls import call
-from bot.slack.metadata import decode_metadata, encode_metadata
+from bot.slack.notice import build_loading_modal
 from bot.store.audit import Action
 from bot.store.db import StoreError
+from bot.tenant import Workspace
 from bot.workspace.connection import check_connection, disconnect
 from bot.workspace.home import publish_home
-from bot.workspace.lookup import Workspace, find_key_info
+from bot.workspace.lookup import find_key_info
 from bot.workspace.views import build_connect_modal, build_refusal_view
 
 logger = logging.getLogger(__name__)

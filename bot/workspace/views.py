@@ -7,6 +7,7 @@ from typing import Any
 from bot import ids
 from bot.create.messages import Message, ephemeral
 from bot.slack.blocks import context, plain, section
+from bot.slack.notice import build_notice
 from bot.store.keys import WorkspaceKeyInfo
 from bot.workspace.connection import ConnectProblem
 from bot.workspace.home_view import HomeModel, when, who_can_connect
@@ -118,13 +119,12 @@ def build_disconnect_modal(info: WorkspaceKeyInfo) -> dict[str, Any]:
 
 
 def build_disconnected_view() -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": ids.CONNECTED_VIEW,
-        "title": plain("Bunce disconnected"),
-        "close": plain("Done"),
-        "blocks": [section(":white_circle: Disconnected. The workspace's Bunce key was deleted.")],
-    }
+    return build_notice(
+        "Bunce disconnected",
+        ":white_circle: Disconnected. The workspace's Bunce key was deleted.",
+        callback_id=ids.CONNECTED_VIEW,
+        close="Done",
+    )
 
 
 def build_status_message(model: HomeModel) -> Message:
@@ -147,10 +147,4 @@ def build_status_message(model: HomeModel) -> Message:
 
 def build_refusal_view(text: str = NOT_ADMIN) -> dict[str, Any]:
     """Replaces a modal whose action was refused (a non-admin, or the database is down)."""
-    return {
-        "type": "modal",
-        "callback_id": ids.CONNECTED_VIEW,
-        "title": plain("Bunce"),
-        "close": plain("Close"),
-        "blocks": [section(f":no_entry: {text}")],
-    }
+    return build_notice("Bunce", f":no_entry: {text}", callback_id=ids.CONNECTED_VIEW)

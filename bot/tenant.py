@@ -1,0 +1,25 @@
+"""Which workspace a request belongs to, taken only from Bolt's signed-request context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A tenant: Slack team ids are globally unique; Enterprise Grid adds the org id."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+    is_enterprise_install: bool = False
+
+    @classmethod
+    def from_context(cls, context: Any) -> Workspace:
+        """From Bolt's context, which Bolt fills from the verified payload, never from user text."""
+        if context.get("is_enterprise_install"):
+            return cls(None, context.get("enterprise_id"), is_enterprise_install=True)
+        return cls(team_id=context.get("team_id"), enterprise_id=context.get("enterprise_id"))
+
+    def log_fields(self) -> str:
+        return f"team={self.team_id or '-'} enterprise={self.enterprise_id or '-'}"

@@ -10,17 +10,17 @@ from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot import ids
-from bot.command import listeners as commands
+from bot.command import listeners as command_listeners
+from bot.command.listeners import Features
 from bot.config import Settings
-from bot.create import listeners as views
+from bot.create import listeners as create_listeners
 from bot.create.worker import SubmissionWorker
 from bot.deps import Services
-from bot.manage import listeners as manage
-from bot.people import listeners as people
+from bot.manage import listeners as manage_listeners
+from bot.people import listeners as people_listeners
 from bot.slack.clients import configure
 from bot.store.installations import oauth_state_store
-from bot.workspace import events
-from bot.workspace import listeners as actions
+from bot.workspace import listeners as workspace_listeners
 
 LISTENER_THREADS = 16
 
@@ -44,12 +44,16 @@ def create_app(settings: Settings, services: Services, worker: SubmissionWorker)
     # the environment and warns when both are present. The OAuth flow, authorize and
     # per-request clients all use (or copy) this object.
     configure(app.client, settings)
-    commands.register(app, services)
-    views.register(app, services, worker)
-    actions.register(app, services)
-    events.register(app, services)
-    manage.register(app, services)
-    people.register(app, services, worker)
+    features = Features(
+        create=services.create_deps(),
+        manage=services.manage_deps(),
+        workspace=services.workspace_deps(),
+    )
+    command_listeners.register(app, features)
+    create_listeners.register(app, features.create, worker)
+    manage_listeners.register(app, features.manage)
+    people_listeners.register(app, services.people_deps(worker))
+    workspace_listeners.register(app, features.workspace)
     return app
 
 

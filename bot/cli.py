@@ -6,7 +6,7 @@ import sys
 
 from bot.bunce.keys import InvalidKeyError
 from bot.config import Settings
-from bot.deps import build_cipher
+from bot.store.crypto import build_cipher
 from bot.store.db import StoreError, create_engine_for, init_db
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
@@ -17,7 +17,7 @@ EXIT_FAILED = 1
 def _store(settings: Settings) -> KeyStore:
     engine = create_engine_for(settings.database_url)
     init_db(engine)
-    return KeyStore(engine, build_cipher(settings))
+    return KeyStore(engine, build_cipher(settings.encryption_keys, settings.database_url))
 
 
 def rotate_encryption(settings: Settings) -> int:
@@ -25,7 +25,7 @@ def rotate_encryption(settings: Settings) -> int:
     can be removed from the list."""
     engine = create_engine_for(settings.database_url)
     init_db(engine)
-    cipher = build_cipher(settings)
+    cipher = build_cipher(settings.encryption_keys, settings.database_url)
     try:
         keys = KeyStore(engine, cipher).reencrypt_all()
         tokens = EncryptedInstallationStore(

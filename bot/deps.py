@@ -1,4 +1,5 @@
-"""Services: long-lived collaborators (stores, Bunce factories, worker pool), built once."""
+"""The composition root: everything a process owns (stores, Bunce clients, the pool), built
+once from settings, and the slice each feature is handed. Only the entry points import it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from sqlalchemy.engine import Engine
 from bot.bunce import BunceClientFactory
 from bot.bunce.limiter import RateLimiter
 from bot.config import Settings
+from bot.create.card import CardMaker
+from bot.create.deps import CreateDeps
+from bot.create.worker import SubmissionWorker
+from bot.manage.deps import ManageDeps
+from bot.people.deps import PeopleDeps
 from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.cards import CardStore
-from bot.store.crypto import KeyCipher, key_file_for, load_or_create_key_file
+from bot.store.crypto import build_cipher
 from bot.store.db import create_engine_for, is_sqlite
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
@@ -24,6 +30,7 @@ from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
 from bot.tenant import Workspace
 from bot.workspace.admins import AdminPolicy
+from bot.workspace.deps import WorkspaceDeps
 from bot.workspace.lookup import WorkspaceLookup
 
 logger = logging.getLogger(__name__)
@@ -37,7 +44,7 @@ QUICK_TIMEOUT = (1.0, 1.6)
 
 @dataclass(frozen=True)
 class Services:
-    """What listeners need besides Slack's client; passed in, never imported as globals."""
+    """What the process owns; features never see it whole, only their own slice (below)."""
 
     engine: Engine
     keys: KeyStore
@@ -55,28 +62,64 @@ class Services:
     lookup: WorkspaceLookup
     segment_url_template: str | None = None
 
+    def workspace_deps(self) -> WorkspaceDeps:
+        return WorkspaceDeps(
+            keys=self.keys,
+            workspaces=self.workspaces,
+            lookup=self.lookup,
+            audit=self.audit,
+            admins=self.admins,
+            bunce=self.bunce,
+            cards=self.cards,
+            installations=self.installations,
+            background=self.background,
+        )
+
+    def create_deps(self) -> CreateDeps:
+        return CreateDeps(
+            submissions=self.submissions,
+            lookup=self.lookup,
+            audit=self.audit,
+            cards=self.cards,
+            bunce=self.bunce,
+            signer=self.signer,
+            card_maker=self.card_maker,
+            background=self.background,
+        )
+
+    def manage_deps(self) -> ManageDeps:
+        return ManageDeps(
+            lookup=self.lookup,
+            bunce=self.bunce,
+            audit=self.audit,
+            cards=self.cards,
+            admins=self.admins,
+            signer=self.signer,
+            card_maker=self.card_maker,
+            background=self.background,
+        )
+
+    def people_deps(self, worker: SubmissionWorker) -> PeopleDeps:
+        return PeopleDeps(
+            people=self.people,
+            lookup=self.lookup,
+            bunce=self.bunce,
+            bunce_quick=self.bunce_quick,
+            audit=self.audit,
+            signer=self.signer,
+            background=self.background,
+            worker=worker,
+        )
+
+    @property
+    def card_maker(self) -> CardMaker:
+        return CardMaker(self.signer, self.segment_url_template)
+
     def close(self) -> None:
         """Finish background work, then release connections (tests, shutdown)."""
         self.background.shutdown(wait=True)
         self.bunce.close()
         self.engine.dispose()
-
-
-def build_cipher(settings: Settings) -> KeyCipher:
-    """ENCRYPTION_KEY if set; with SQLite only, a key file generated once beside the database."""
-    if settings.encryption_keys:
-        return KeyCipher(settings.encryption_keys)
-    if not is_sqlite(settings.database_url):  # Settings refuses this; belt and braces.
-        raise RuntimeError("ENCRYPTION_KEY is required with PostgreSQL")
-    path = key_file_for(settings.database_url)
-    key, created = load_or_create_key_file(path)
-    if created:
-        logger.warning(
-            "ENCRYPTION_KEY is not set: generated an encryption key in %s (mode 0600). "
-            "Back it up with the database, or set ENCRYPTION_KEY to manage it yourself.",
-            path,
-        )
-    return KeyCipher([key])
 
 
 def build_services(
@@ -88,7 +131,7 @@ def build_services(
 ) -> Services:
     """Wire stores and Bunce clients from settings; touches no network."""
     engine = create_engine_for(settings.database_url)
-    cipher = build_cipher(settings)
+    cipher = build_cipher(settings.encryption_keys, settings.database_url)
     installations = (
         EncryptedInstallationStore(settings.client_id or "", engine, cipher)
         if settings.multi_workspace

@@ -149,7 +149,7 @@ def build_application(environ: Mapping[str, str], *, socket_mode: bool = False) 
     services = build_services(settings)
     init_db(services.engine)  # idempotent and race-safe; the release step is then a formality
     worker = SubmissionWorker(
-        services,
+        services.create_deps(),
         client_factory(settings, services.installations),
         lease_seconds=settings.worker_lease_seconds,
     )

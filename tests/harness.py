@@ -366,7 +366,7 @@ def start_harness(
     )
     init_db(services.engine)
     worker = SubmissionWorker(
-        services,
+        services.create_deps(),
         client_factory(settings, services.installations),
         lease_seconds=settings.worker_lease_seconds,
         policy=FAST_POLICY,

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 from bot import ids
 from bot.bunce import Segment
+from bot.command.help import build_help_message
+from bot.create.card import build_segment_card
 from bot.create.form import CreateResult, Problem
-from bot.create.messages import build_help_message, build_segment_card, sentence_for
+from bot.create.messages import sentence_for
 from tests.schemas import assert_valid_message
 
 

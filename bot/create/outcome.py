@@ -9,17 +9,18 @@ from slack_sdk import WebClient
 
 from bot.bunce import Segment
 from bot.create import messages
+from bot.create.deps import CreateDeps
 from bot.create.form import CreateResult, Problem, SegmentForm
 from bot.create.marker import strip_marker
 from bot.create.origin import Origin, encode_metadata
 from bot.create.views import build_error_view, build_success_view, build_unconfirmed_view
-from bot.deps import Services
-from bot.manage.catalog import card_for
 from bot.slack.metadata import MetadataSigner
-from bot.slack.posting import Delivery, announce, notify_user, update_view
-from bot.store.audit import Action
+from bot.slack.modals import update_view
+from bot.slack.posting import Delivery, announce, notify_user
 from bot.store.db import StoreError
+from bot.store.records import Action
 from bot.store.submissions import State, SubmissionRecord
+from bot.tenant import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +30,10 @@ def announce_segment(
     record: SubmissionRecord,
     segment: Segment,
     environment: str,
-    services: Services,
+    deps: CreateDeps,
 ) -> Delivery:
     """To the chosen conversation (in the command's thread only there), else the fallbacks."""
-    card = card_for(segment, record.user_id, environment, services)
+    card = deps.card_maker.card(segment, record.user_id, environment)
     channel = record.channel_id or record.origin_channel_id or ""
     same_place = channel == record.origin_channel_id
     return announce(
@@ -41,22 +42,22 @@ def announce_segment(
         channel,
         thread_ts=record.thread_ts if same_place else None,
         response_url=record.announce_response_url or (record.response_url if same_place else None),
-        fallback_channel=_default_channel(record, services),
+        fallback_channel=_default_channel(record, deps),
     )
 
 
-def _default_channel(record: SubmissionRecord, services: Services) -> str | None:
+def _default_channel(record: SubmissionRecord, deps: CreateDeps) -> str | None:
     try:
-        settings = services.workspaces.get(record.team_id, record.enterprise_id)
+        settings = deps.lookup.settings(workspace_of(record), cached=False)
     except StoreError:
         return None
     return settings.default_channel_id if settings else None
 
 
-def audit_created(record: SubmissionRecord, services: Services) -> None:
+def audit_created(record: SubmissionRecord, deps: CreateDeps) -> None:
     """For App Home's recent activity; losing this row loses no segment."""
     try:
-        services.audit.record(
+        deps.audit.record(
             Action.SEGMENT_CREATED,
             team_id=record.team_id,
             enterprise_id=record.enterprise_id,
@@ -129,3 +130,7 @@ def segment_from_record(record: SubmissionRecord) -> Segment:
         created_at=record.created_at,
         customers_count=None,
     )
+
+
+def workspace_of(record: SubmissionRecord) -> Workspace:
+    return Workspace(record.team_id, record.enterprise_id, record.is_enterprise_install)

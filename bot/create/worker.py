@@ -18,16 +18,15 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.bunce import Segment
-from bot.create import outcome as delivery
+from bot.create import outcome
+from bot.create.deps import CreateDeps
 from bot.create.form import CreateResult, Problem
 from bot.create.once import Hooks, Policy, create_once
 from bot.create.outcome import form_of, segment_from_record
-from bot.deps import Services
 from bot.slack.clients import ClientFor
 from bot.store.db import StoreError
 from bot.store.submissions import LeaseLost, State, SubmissionRecord
 from bot.tenant import Workspace
-from bot.workspace.lookup import find_key
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +43,14 @@ class SubmissionWorker:
 
     def __init__(
         self,
-        services: Services,
+        deps: CreateDeps,
         client_for: ClientFor,
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         policy: Policy | None = None,
         owner: str | None = None,
     ) -> None:
-        self.services = services
+        self.deps = deps
         self.client_for = client_for
         self.lease_seconds = lease_seconds
         self.policy = policy or Policy()
@@ -103,7 +102,7 @@ class SubmissionWorker:
         with self._lock:
             if record.id in self._running:
                 return
-            future = self.services.background.submit(self._run, record, client)
+            future = self.deps.background.submit(self._run, record, client)
             self._running[record.id] = future
             self._renewed[record.id] = time.monotonic()  # open() or claim() just set the lease
         future.add_done_callback(lambda _: self._forget(record.id))
@@ -111,10 +110,10 @@ class SubmissionWorker:
     def recover_once(self) -> int:
         """Claim stale submissions (ours or a dead process's) and resume them."""
         resumed = 0
-        for submission_id in self.services.submissions.stale():
+        for submission_id in self.deps.submissions.stale():
             if self._stopping.is_set():
                 break
-            record = self.services.submissions.claim(
+            record = self.deps.submissions.claim(
                 submission_id, owner=self.owner, lease_seconds=self.lease_seconds
             )
             if record is not None:
@@ -150,7 +149,7 @@ class SubmissionWorker:
 
     def _process(self, record: SubmissionRecord, client: WebClient | None) -> bool:
         """Advance the row as far as possible; True to keep the lease (check again later)."""
-        workspace = _workspace(record)
+        workspace = outcome.workspace_of(record)
         slack = client or self.client_for(workspace)
         segment: Segment | None = None
         environment = "live"
@@ -158,7 +157,7 @@ class SubmissionWorker:
             result, environment = self._create(record, workspace, slack)
             if result.problem is Problem.UNCONFIRMED:
                 if slack is not None:
-                    delivery.tell_unconfirmed(slack, record)
+                    outcome.tell_unconfirmed(slack, record)
                 return True
             segment = result.segment
             record = self._record_result(record, result)
@@ -170,8 +169,8 @@ class SubmissionWorker:
             # way the card can't be posted by two processes.
             self._hold(record.id)
             segment = segment or segment_from_record(record)
-            where = delivery.announce_segment(slack, record, segment, environment, self.services)
-            record = self.services.submissions.mark_announced(
+            where = outcome.announce_segment(slack, record, segment, environment, self.deps)
+            record = self.deps.submissions.mark_announced(
                 record.id,
                 owner=self.owner,
                 channel_id=where.channel_id if where.posted or where.unknown else None,
@@ -179,26 +178,24 @@ class SubmissionWorker:
                 unconfirmed=where.unknown,
             )
             if where.ts and where.channel_id and record.segment_id:
-                self.services.cards.add(
+                self.deps.cards.add(
                     record.team_id,
                     record.enterprise_id,
                     record.segment_id,
                     where.channel_id,
                     where.ts,
                 )
-            delivery.audit_created(record, self.services)
+            outcome.audit_created(record, self.deps)
         if not record.user_told:
             self._hold(record.id)
-        if not record.user_told and delivery.tell_outcome(
-            slack, record, segment, self.services.signer
-        ):
-            self.services.submissions.mark_told(record.id, owner=self.owner)
+        if not record.user_told and outcome.tell_outcome(slack, record, segment, self.deps.signer):
+            self.deps.submissions.mark_told(record.id, owner=self.owner)
         return False
 
     def _create(
         self, record: SubmissionRecord, workspace: Workspace, slack: WebClient | None
     ) -> tuple[CreateResult, str]:
-        key = find_key(self.services.keys, workspace)
+        key = self.deps.lookup.key(workspace)
         if key is None:
             return CreateResult(problem=Problem.NOT_CONNECTED), "live"
         resume = record.state == State.CREATING
@@ -208,27 +205,27 @@ class SubmissionWorker:
             unconfirmed=lambda: self._tell_unconfirmed(record, slack),
         )
         result = create_once(
-            self.services.bunce.for_key(key.key),
+            self.deps.bunce.for_key(key.key),
             form_of(record),
             record.marker,
             resume=resume,
             hooks=hooks,
             sleep=self.sleep,
             policy=self.policy,
-            baseline=self.services.submissions.baseline(record.id) if resume else None,
+            baseline=self.deps.submissions.baseline(record.id) if resume else None,
         )
-        outcome = result.problem.value if result.problem else "created"
+        verdict = result.problem.value if result.problem else "created"
         logger.info(
             "segment create %s user=%s submission=%s outcome=%s",
             workspace.log_fields(),
             record.user_id,
             record.id,
-            outcome,
+            verdict,
         )
         return result, key.environment
 
     def _record_result(self, record: SubmissionRecord, result: CreateResult) -> SubmissionRecord:
-        store = self.services.submissions
+        store = self.deps.submissions
         if result.segment is not None:
             return store.mark_created(
                 record.id,
@@ -244,17 +241,17 @@ class SubmissionWorker:
     def _keep_baseline(self, submission_id: str, ids: frozenset[str] | None) -> None:
         if ids is not None:
             self._hold(submission_id)
-            self.services.submissions.keep_baseline(submission_id, ids)
+            self.deps.submissions.keep_baseline(submission_id, ids)
 
     def _tell_unconfirmed(self, record: SubmissionRecord, slack: WebClient | None) -> None:
         """Bunce hasn't answered: say it's still being confirmed while we keep looking."""
         if slack is not None:
-            delivery.tell_unconfirmed(slack, record)
+            outcome.tell_unconfirmed(slack, record)
 
     def _before_post(self, submission_id: str) -> None:
         """Each POST is recorded (and the lease renewed) before it is sent."""
         self._hold(submission_id)
-        self.services.submissions.mark_creating(submission_id, owner=self.owner)
+        self.deps.submissions.mark_creating(submission_id, owner=self.owner)
 
     # -- leases -------------------------------------------------------------------------------
     def _hold(self, submission_id: str) -> None:
@@ -268,7 +265,7 @@ class SubmissionWorker:
             self._renew(submission_id)
 
     def _renew(self, submission_id: str) -> None:
-        self.services.submissions.renew(
+        self.deps.submissions.renew(
             submission_id, owner=self.owner, lease_seconds=self.lease_seconds
         )
         with self._lock:
@@ -285,7 +282,7 @@ class SubmissionWorker:
 
     def _release(self, submission_id: str) -> None:
         try:
-            self.services.submissions.release(submission_id, owner=self.owner)
+            self.deps.submissions.release(submission_id, owner=self.owner)
         except StoreError:
             logger.warning("could not release %s; its lease will expire", submission_id)
 
@@ -293,7 +290,3 @@ class SubmissionWorker:
         with self._lock:
             self._running.pop(submission_id, None)
             self._renewed.pop(submission_id, None)
-
-
-def _workspace(record: SubmissionRecord) -> Workspace:
-    return Workspace(record.team_id, record.enterprise_id, record.is_enterprise_install)

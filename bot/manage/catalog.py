@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
 from bot.bunce import BunceClient, Segment
 from bot.bunce.errors import TooManySegments
-from bot.create import messages
-from bot.create.marker import marker_of, strip_marker, with_marker
-from bot.deps import Services
-from bot.manage.views import card_actions
+from bot.create.marker import marker_of, with_marker
+from bot.manage.deps import ManageDeps
 from bot.slack.calls import call
 from bot.slack.posting import Delivery, announce
-from bot.store.audit import Action
+from bot.store.records import Action
 from bot.tenant import Workspace
 
 PER_PAGE = 100
@@ -43,24 +40,18 @@ def may_edit(
     workspace: Workspace,
     user_id: str,
     segment_id: str,
-    services: Services,
+    deps: ManageDeps,
     *,
     admin: bool | None = None,
 ) -> bool:
     """Admins, and the person who created the segment from Slack (per the audit trail).
     `admin` passes an answer the caller already has, to ask Slack once per list."""
-    creator = services.audit.creator_of(segment_id, workspace.team_id, workspace.enterprise_id)
+    creator = deps.audit.creator_of(segment_id, workspace.team_id, workspace.enterprise_id)
     if creator and creator == user_id:
         return True
     if admin is not None:
         return admin
-    return services.admins.is_admin(client, workspace, user_id)
-
-
-def card_for(segment: Segment, creator_id: str, environment: str, services: Services) -> dict:
-    shown = dataclasses.replace(segment, description=strip_marker(segment.description))
-    actions = card_actions(services.signer, segment.id, services.segment_url_template)
-    return messages.build_segment_card(shown, creator_id, environment, actions=actions)
+    return deps.admins.is_admin(client, workspace, user_id)
 
 
 def share(
@@ -71,14 +62,14 @@ def share(
     environment: str,
     channel_id: str,
     response_url: str | None,
-    services: Services,
+    deps: ManageDeps,
 ) -> Delivery:
     """Post the segment's card where the list was asked for; remember it for later edits."""
-    creator = services.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
-    card = card_for(segment, creator or user_id, environment, services)
+    creator = deps.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
+    card = deps.card_maker.card(segment, creator or user_id, environment)
     delivery = announce(slack, card, channel_id, response_url=response_url)
     if delivery.ts:
-        services.cards.add(
+        deps.cards.add(
             workspace.team_id, workspace.enterprise_id, segment.id, channel_id, delivery.ts
         )
     return delivery
@@ -98,13 +89,13 @@ def refresh_cards(
     segment: Segment,
     editor_id: str,
     environment: str,
-    services: Services,
+    deps: ManageDeps,
 ) -> int:
     """chat.update every card of the segment the bot posted; returns how many were updated."""
-    creator = services.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
-    card = card_for(segment, creator or editor_id, environment, services)
+    creator = deps.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
+    card = deps.card_maker.card(segment, creator or editor_id, environment)
     updated = 0
-    for where in services.cards.of(workspace.team_id, workspace.enterprise_id, segment.id):
+    for where in deps.cards.of(workspace.team_id, workspace.enterprise_id, segment.id):
         result = call(
             slack.chat_update,
             channel=where.channel_id,
@@ -113,7 +104,7 @@ def refresh_cards(
             blocks=card["blocks"],
         )
         updated += result.ok
-    services.audit.record(
+    deps.audit.record(
         Action.SEGMENT_EDITED,
         team_id=workspace.team_id,
         enterprise_id=workspace.enterprise_id,

@@ -15,25 +15,11 @@ from bot.slack.notice import build_notice
 from bot.workspace.home_view import when
 
 PAGE_SIZE = 10
+BUNCE_DOWN = "Bunce didn't answer, so nothing changed. Try again in a minute."
+NOT_EDITOR = "Only a workspace admin or the person who created this segment from Slack can edit it."
 # The search words ride in the paging buttons' signed values, which Slack caps at 2,000
 # characters: 150 characters stay under it even if every one is escaped as \uXXXX\uXXXX.
 QUERY_MAX = 150
-
-
-def card_actions(
-    signer: MetadataSigner, segment_id: str, url_template: str | None
-) -> dict[str, Any]:
-    """The card's buttons; who may use Edit is decided when it is clicked."""
-    value = sign_value(signer, {"id": segment_id})
-    elements = [
-        button("Edit", ids.EDIT_ACTION, value=value),
-        button("Add people", ids.ADD_PEOPLE_ACTION, value=value),
-    ]
-    if url_template:
-        link = button("Open in Bunce", ids.OPEN_IN_BUNCE)
-        link["url"] = url_template.replace("{id}", segment_id)
-        elements.append(link)
-    return {"type": "actions", "block_id": ids.CARD_ACTIONS, "elements": elements}
 
 
 # -- the list ---------------------------------------------------------------------------------

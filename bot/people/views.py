@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from bot.people.job import FileNote
 
 TITLE = "Add people"
+CHOOSE_SEGMENT = "Choose a segment (or create one with “New segment…”, then choose it)."
+NOBODY = "No email addresses or customer ids found: paste some, one per line."
 INVITE = "/invite @Bunce"  # the manifest's bot user; Slack matches the name case-insensitively
 _CONVERSATION_ID = re.compile(r"[CDG][A-Z0-9]{2,20}")
 
@@ -172,3 +174,11 @@ def build_summary_message(text: str, retry_value: str | None) -> dict[str, Any]:
             }
         )
     return {"text": text, "blocks": blocks}
+
+
+def card_name(message: dict[str, Any]) -> str | None:
+    """The segment's name as its card shows it (the header)."""
+    for block in message.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "header":
+            return str((block.get("text") or {}).get("text") or "") or None
+    return None

@@ -51,3 +51,11 @@ def button(
 
 def divider() -> Block:
     return {"type": "divider"}
+
+
+Message = dict[str, Any]
+
+
+def ephemeral(text: str) -> Message:
+    """An only-you message (the slash command's reply): one mrkdwn section plus its fallback."""
+    return {"response_type": "ephemeral", "text": text, "blocks": [section(text)]}

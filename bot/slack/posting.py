@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +141,20 @@ def notify_user(
     return posted.ok or posted.unknown
 
 
-def update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> bool:
-    """Replace a modal; False when it is gone (closed by the person, or expired) or Slack didn't
-    answer (views.update can be repeated safely)."""
-    return call(client.views_update, view_id=view_id, view=view).ok
+def safe_respond(respond: Callable[..., Any]) -> Callable[..., bool]:
+    """Bolt's respond for background work: a network error (respond posts to the response_url
+    with urllib) is logged, not raised into a pool thread where nobody would see it; returns
+    whether Slack took the message."""
+
+    def send(**message: Any) -> bool:
+        try:
+            answer = respond(**message)
+        except NETWORK_ERRORS as error:
+            logger.warning("response_url post got no answer (%s)", type(error).__name__)
+            return False
+        status = getattr(answer, "status_code", 200)
+        if status != 200:
+            logger.warning("response_url post refused status=%s", status)
+        return status == 200
+
+    return send

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store.db import UtcDateTime, database_errors, metadata
+from bot.store.records import Action, AuditEvent
 
 # A last line of defence: callers pass hints ("sk_live_…abcd"), and the ellipsis keeps those clear.
 _SECRET = re.compile(r"sk_(live|test)_[A-Za-z0-9]{6,}|xox[abpre]-|xapp-")
 _LIMITS = {"segment_name": 255, "detail": 500}
-
-
-class Action(StrEnum):
-    """What happened; stored as its string value."""
-
-    KEY_CONNECTED = "key_connected"
-    KEY_REPLACED = "key_replaced"
-    KEY_DISCONNECTED = "key_disconnected"
-    KEY_VERIFIED = "key_verified"
-    KEY_VERIFY_FAILED = "key_verify_failed"
-    SEGMENT_CREATED = "segment_created"
-    SETTINGS_CHANGED = "settings_changed"
-    UNINSTALLED = "uninstalled"
-    SEGMENT_EDITED = "segment_edited"
-    PEOPLE_ADDED = "people_added"
 
 
 # No check constraint lists the actions: adding one would then need an ALTER, which SQLite lacks.
@@ -54,22 +38,6 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_workspace_action_at", "enterprise_id", "team_id", "action", "at"),
     sa.Index("ix_audit_events_workspace_segment", "enterprise_id", "team_id", "segment_id"),
 )
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One recorded event; action is a plain str when a newer version wrote one unknown here."""
-
-    id: int
-    at: datetime
-    enterprise_id: str | None
-    team_id: str
-    user_id: str | None
-    action: Action | str
-    channel_id: str | None
-    segment_id: str | None
-    segment_name: str | None
-    detail: str | None
 
 
 def _utc_now() -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.engine import make_url
 
 from bot.store.db import StoreError, is_sqlite, normalise_database_url
+
+logger = logging.getLogger(__name__)
 
 _UNDECRYPTABLE = "stored key cannot be decrypted with ENCRYPTION_KEY"
 
@@ -127,3 +130,20 @@ def _read_key(path: Path) -> str:
             f"{path} does not hold a Fernet key; restore it from a backup or set ENCRYPTION_KEY"
         )
     return key
+
+
+def build_cipher(encryption_keys: Sequence[str], database_url: str) -> KeyCipher:
+    """ENCRYPTION_KEY if set; with SQLite only, a key file generated once beside the database."""
+    if encryption_keys:
+        return KeyCipher(encryption_keys)
+    if not is_sqlite(database_url):  # Settings refuses this; belt and braces.
+        raise RuntimeError("ENCRYPTION_KEY is required with PostgreSQL")
+    path = key_file_for(database_url)
+    key, created = load_or_create_key_file(path)
+    if created:
+        logger.warning(
+            "ENCRYPTION_KEY is not set: generated an encryption key in %s (mode 0600). "
+            "Back it up with the database, or set ENCRYPTION_KEY to manage it yourself.",
+            path,
+        )
+    return KeyCipher([key])

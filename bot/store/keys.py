@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.bunce.keys import environment_of, key_hint
 from bot.store.crypto import KeyCipher
 from bot.store.db import StoreError, UtcDateTime, database_errors, metadata
+from bot.store.records import WorkspaceKey, WorkspaceKeyInfo
 
 # enterprise_id and team_id are '' rather than NULL when absent: NULLs never collide in a primary
 # key or unique constraint, so NULL would let one workspace hold several keys.
@@ -37,25 +38,6 @@ _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
 }
-
-
-@dataclass(frozen=True)
-class WorkspaceKeyInfo:
-    """What may be shown about a stored key: where it belongs, its hint, who set it and when."""
-
-    team_id: str
-    enterprise_id: str | None
-    environment: str
-    hint: str
-    set_by: str | None
-    set_at: datetime
-
-
-@dataclass(frozen=True)
-class WorkspaceKey(WorkspaceKeyInfo):
-    """A stored key with its plaintext, for calling Bunce; repr shows only the info."""
-
-    key: str = field(repr=False)
 
 
 def _utc_now() -> datetime:

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from enum import Enum
 
 from bot.bunce import BunceAuthError, BunceClientFactory, BunceError, InvalidKeyError
 from bot.bunce.keys import environment_of, key_hint
-from bot.deps import Services
-from bot.store.audit import Action
-from bot.store.keys import WorkspaceKeyInfo
+from bot.store.records import Action
 from bot.tenant import Workspace
-from bot.workspace.lookup import delete_keys, find_key, find_key_info
+from bot.workspace.deps import WorkspaceDeps
+from bot.workspace.lookup import delete_keys
+from bot.workspace.model import ConnectProblem, ConnectResult
 
 logger = logging.getLogger(__name__)
-
-
-class ConnectProblem(Enum):
-    """Why a key was not stored; each becomes an inline error on the connect modal."""
-
-    NOT_A_KEY = "not_a_key"
-    REJECTED = "rejected"
-    UNVERIFIED = "unverified"
-
-
-@dataclass(frozen=True)
-class ConnectResult:
-    info: WorkspaceKeyInfo | None = None
-    problem: ConnectProblem | None = None
-    replaced: bool = False
 
 
 def verify_key(key: str, bunce: BunceClientFactory) -> ConnectProblem | None:
@@ -55,7 +38,7 @@ def looks_like_key(text: str) -> bool:
     return True
 
 
-def connect(workspace: Workspace, user_id: str, text: str, services: Services) -> ConnectResult:
+def connect(workspace: Workspace, user_id: str, text: str, deps: WorkspaceDeps) -> ConnectResult:
     """Check the prefix, verify with Bunce, then store (encrypted) and audit; else store nothing.
 
     Runs after the ack, so Bunce gets its ordinary timeouts rather than a share of Slack's 3 s.
@@ -65,15 +48,15 @@ def connect(workspace: Workspace, user_id: str, text: str, services: Services) -
         environment = environment_of(key)
     except InvalidKeyError:
         return ConnectResult(problem=ConnectProblem.NOT_A_KEY)
-    problem = verify_key(key, services.bunce)
+    problem = verify_key(key, deps.bunce)
     if problem is not None:
         return ConnectResult(problem=problem)
-    services.lookup.forget(workspace)
-    replaced = find_key_info(services.keys, workspace) is not None
-    info = services.keys.put(
+    deps.lookup.forget(workspace)
+    replaced = deps.lookup.key_info(workspace, cached=False) is not None
+    info = deps.keys.put(
         workspace.team_id, key, enterprise_id=workspace.enterprise_id, set_by=user_id
     )
-    services.audit.record(
+    deps.audit.record(
         Action.KEY_REPLACED if replaced else Action.KEY_CONNECTED,
         team_id=workspace.team_id,
         enterprise_id=workspace.enterprise_id,
@@ -83,14 +66,14 @@ def connect(workspace: Workspace, user_id: str, text: str, services: Services) -
     return ConnectResult(info=info, replaced=replaced)
 
 
-def check_connection(workspace: Workspace, user_id: str, services: Services) -> bool | None:
+def check_connection(workspace: Workspace, user_id: str, deps: WorkspaceDeps) -> bool | None:
     """Verify the stored key now and record the outcome; None when no key is stored."""
-    stored = find_key(services.keys, workspace)
+    stored = deps.lookup.key(workspace)
     if stored is None:
         return None
-    problem = verify_key(stored.key, services.bunce)
+    problem = verify_key(stored.key, deps.bunce)
     outcome = {None: "ok", ConnectProblem.REJECTED: "rejected"}.get(problem, "unavailable")
-    services.audit.record(
+    deps.audit.record(
         Action.KEY_VERIFIED if problem is None else Action.KEY_VERIFY_FAILED,
         team_id=workspace.team_id,
         enterprise_id=workspace.enterprise_id,
@@ -100,14 +83,14 @@ def check_connection(workspace: Workspace, user_id: str, services: Services) -> 
     return problem is None
 
 
-def disconnect(workspace: Workspace, user_id: str, services: Services) -> bool:
+def disconnect(workspace: Workspace, user_id: str, deps: WorkspaceDeps) -> bool:
     """Delete the workspace's key (and a Grid workspace's team-only key); False if none."""
-    services.lookup.forget(workspace)
-    info = find_key_info(services.keys, workspace)
-    deleted = delete_keys(services.keys, workspace)
-    services.lookup.forget(workspace)
+    deps.lookup.forget(workspace)
+    info = deps.lookup.key_info(workspace, cached=False)
+    deleted = delete_keys(deps.keys, workspace)
+    deps.lookup.forget(workspace)
     if deleted:
-        services.audit.record(
+        deps.audit.record(
             Action.KEY_DISCONNECTED,
             team_id=workspace.team_id,
             enterprise_id=workspace.enterprise_id,
@@ -117,24 +100,24 @@ def disconnect(workspace: Workspace, user_id: str, services: Services) -> bool:
     return deleted
 
 
-def forget(workspace: Workspace, services: Services) -> bool:
+def forget(workspace: Workspace, deps: WorkspaceDeps) -> bool:
     """On uninstall or revocation: delete every secret of the workspace. Safe to repeat.
 
     Slack may deliver app_uninstalled and tokens_revoked at once; only the call that actually
     deleted the key records the event, so the trail says "uninstalled" once.
     """
-    deleted = delete_keys(services.keys, workspace)
-    services.workspaces.delete(workspace.team_id, workspace.enterprise_id)
-    services.lookup.forget(workspace)
-    services.cards.delete_workspace(workspace.team_id, workspace.enterprise_id)
-    if services.installations is not None:
-        services.installations.delete_workspace(
+    deleted = delete_keys(deps.keys, workspace)
+    deps.workspaces.delete(workspace.team_id, workspace.enterprise_id)
+    deps.lookup.forget(workspace)
+    deps.cards.delete_workspace(workspace.team_id, workspace.enterprise_id)
+    if deps.installations is not None:
+        deps.installations.delete_workspace(
             enterprise_id=workspace.enterprise_id,
             team_id=workspace.team_id,
             is_enterprise_install=workspace.is_enterprise_install,
         )
     if deleted:
-        services.audit.record(
+        deps.audit.record(
             Action.UNINSTALLED,
             team_id=workspace.team_id,
             enterprise_id=workspace.enterprise_id,

@@ -4,42 +4,44 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.deps import Services
 from bot.slack.calls import call
-from bot.store.audit import Action
+from bot.store.records import Action
 from bot.tenant import Workspace
-from bot.workspace.home_view import HomeModel, build_home
-from bot.workspace.lookup import find_key_info
+from bot.workspace.deps import WorkspaceDeps
+from bot.workspace.home_view import build_home
+from bot.workspace.model import HomeModel
 
 RECENT_SEGMENTS = 10
 
 
-def home_model(workspace: Workspace, is_admin: bool, services: Services) -> HomeModel:
+def home_model(workspace: Workspace, is_admin: bool, deps: WorkspaceDeps) -> HomeModel:
     """Key metadata, recent segments, last test and settings: a few indexed reads."""
     team, enterprise = workspace.team_id, workspace.enterprise_id
-    key = find_key_info(services.keys, workspace)
-    recent = services.audit.recent(
+    key = deps.lookup.key_info(workspace, cached=False)
+    recent = deps.audit.recent(
         team, enterprise, actions=[Action.SEGMENT_CREATED], limit=RECENT_SEGMENTS
     )
-    checks = services.audit.recent(
+    checks = deps.audit.recent(
         team, enterprise, actions=[Action.KEY_VERIFIED, Action.KEY_VERIFY_FAILED], limit=1
     )
     # A test of a key that has since been replaced says nothing about the current one.
     last_check = checks[0] if checks and key and checks[0].at >= key.set_at else None
-    settings = services.workspaces.get(team, enterprise)
+    settings = deps.workspaces.get(team, enterprise)
     return HomeModel(
         key=key,
         is_admin=is_admin,
         recent=recent,
         last_check=last_check,
         default_channel_id=settings.default_channel_id if settings else None,
-        installer_id=services.admins.installer_of(workspace),
-        listed_admins=tuple(sorted(services.admins.listed)),
+        installer_id=deps.admins.installer_of(workspace),
+        listed_admins=tuple(sorted(deps.admins.listed)),
     )
 
 
-def publish_home(client: WebClient, workspace: Workspace, user_id: str, services: Services) -> None:
+def publish_home(
+    client: WebClient, workspace: Workspace, user_id: str, deps: WorkspaceDeps
+) -> None:
     """Draw the tab for this person (admin controls only for admins)."""
-    is_admin = services.admins.is_admin(client, workspace, user_id)
-    view = build_home(home_model(workspace, is_admin, services))
+    is_admin = deps.admins.is_admin(client, workspace, user_id)
+    view = build_home(home_model(workspace, is_admin, deps))
     call(client.views_publish, user_id=user_id, view=view)

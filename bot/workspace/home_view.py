@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot import ids
 from bot.slack.blocks import button, context, divider, header, plain, section
 from bot.slack.mrkdwn import fit
-from bot.store.audit import Action, AuditEvent
-from bot.store.keys import WorkspaceKeyInfo
-
-
-@dataclass(frozen=True)
-class HomeModel:
-    """Everything the tab shows for one person; gathered by bot.workspace.home, drawn here."""
-
-    key: WorkspaceKeyInfo | None
-    is_admin: bool
-    recent: list[AuditEvent] = field(default_factory=list)
-    last_check: AuditEvent | None = None
-    default_channel_id: str | None = None
-    installer_id: str | None = None
-    listed_admins: tuple[str, ...] = ()
+from bot.store.records import Action, AuditEvent
+from bot.workspace.model import HomeModel
 
 
 def when(moment: datetime) -> str:

@@ -64,15 +64,21 @@ class WorkspaceLookup:
         self._cache: dict[tuple[str, Workspace], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def key_info(self, workspace: Workspace) -> WorkspaceKeyInfo | None:
+    def key_info(self, workspace: Workspace, *, cached: bool = True) -> WorkspaceKeyInfo | None:
+        """Key metadata; `cached=False` where a decision must see another process's change."""
+        if not cached:
+            return find_key_info(self._keys, workspace)
         return self._cached("key", workspace, lambda: find_key_info(self._keys, workspace))
 
-    def settings(self, workspace: Workspace) -> WorkspaceSettings | None:
-        return self._cached(
-            "settings",
-            workspace,
-            lambda: self._settings.get(workspace.team_id, workspace.enterprise_id),
-        )
+    def key(self, workspace: Workspace) -> WorkspaceKey | None:
+        """The decrypted key, never cached: it is read only just before Bunce is called."""
+        return find_key(self._keys, workspace)
+
+    def settings(self, workspace: Workspace, *, cached: bool = True) -> WorkspaceSettings | None:
+        def load() -> WorkspaceSettings | None:
+            return self._settings.get(workspace.team_id, workspace.enterprise_id)
+
+        return self._cached("settings", workspace, load) if cached else load()
 
     def forget(self, workspace: Workspace) -> None:
         with self._lock:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot.create.messages import Message, ephemeral
-from bot.slack.blocks import context, plain, section
+from bot.slack.blocks import Message, context, ephemeral, plain, section
 from bot.slack.notice import build_notice
-from bot.store.keys import WorkspaceKeyInfo
-from bot.workspace.connection import ConnectProblem
-from bot.workspace.home_view import HomeModel, when, who_can_connect
+from bot.store.records import WorkspaceKeyInfo
+from bot.workspace.home_view import when, who_can_connect
+from bot.workspace.model import ConnectProblem, HomeModel
 
 CONNECT_ERRORS = {
     ConnectProblem.NOT_A_KEY: "That isn't a Bunce secret key: it starts with sk_live_ (live) or "

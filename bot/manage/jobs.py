@@ -1,0 +1,160 @@
+"""The manage feature's work after an ack: the list, sharing a card, filling and saving an edit.
+
+Each reads Bunce (seconds, at worst) so runs off Bolt's listener threads, and ends by showing
+its outcome: the list replaced, an ephemeral note, or the edit modal updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.bunce import BunceError
+from bot.create.form import SegmentForm
+from bot.create.marker import strip_marker
+from bot.manage.catalog import edit, load_segments, may_edit, refresh_cards, share
+from bot.manage.deps import ManageDeps
+from bot.manage.views import (
+    BUNCE_DOWN,
+    NOT_EDITOR,
+    QUERY_MAX,
+    build_edit_modal,
+    build_edit_result_view,
+    build_segment_list,
+    page_of,
+)
+from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE
+from bot.slack.blocks import ephemeral
+from bot.slack.metadata import sign_value
+from bot.slack.modals import update_view
+from bot.slack.mrkdwn import fit
+from bot.slack.posting import safe_respond
+from bot.store.db import StoreError
+from bot.tenant import Workspace
+from bot.workspace.views import build_refusal_view
+
+Respond = Callable[..., Any]
+
+
+def send_list(
+    deps: ManageDeps,
+    client: WebClient,
+    workspace: Workspace,
+    user_id: str,
+    words: str,
+    page: int,
+    respond: Respond,
+) -> None:
+    """Fetch and show one page of the list, replacing the previous one."""
+    respond = safe_respond(respond)
+    words = words[:QUERY_MAX]  # the title shows what was searched
+    try:
+        key = deps.lookup.key(workspace)
+        if key is None:
+            respond(**ephemeral(NOT_CONNECTED), replace_original=True)
+            return
+        segments = load_segments(deps.bunce.for_key(key.key), words)
+        # Only the rows shown get Edit, so only they are checked (one audit read each).
+        shown, _, _ = page_of(segments, page)
+        admin = deps.admins.is_admin(client, workspace, user_id)
+        editable = {
+            s.id
+            for s in shown
+            if admin or may_edit(client, workspace, user_id, s.id, deps, admin=False)
+        }
+    except BunceError:
+        respond(**ephemeral(BUNCE_DOWN), replace_original=True)
+        return
+    except StoreError:
+        respond(**ephemeral(STORE_UNAVAILABLE), replace_original=True)
+        return
+    message = build_segment_list(
+        segments, page=page, words=words, editable=editable, signer=deps.signer
+    )
+    respond(**message, replace_original=True)
+
+
+def share_card(
+    deps: ManageDeps,
+    workspace: Workspace,
+    user_id: str,
+    segment_id: str,
+    channel: str | None,
+    response_url: str | None,
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """Post the segment's card where the list is; tell only the person how it went."""
+    respond = safe_respond(respond)
+    try:
+        key = deps.lookup.key(workspace)
+        if key is None or not channel:
+            respond(**ephemeral(NOT_CONNECTED), replace_original=False)
+            return
+        segment = deps.bunce.for_key(key.key).get_segment(segment_id)
+        delivery = share(
+            client, workspace, user_id, segment, key.environment, channel, response_url, deps
+        )
+    except BunceError:
+        respond(**ephemeral(BUNCE_DOWN), replace_original=False)
+        return
+    text = (
+        f"Shared *{fit(segment.name, 500)}* in <#{channel}>."
+        if delivery.posted
+        else f"I couldn't post in <#{channel}>: invite me with `/invite @bunce`."
+    )
+    respond(**ephemeral(text), replace_original=False)
+
+
+def fill_edit(
+    deps: ManageDeps, workspace: Workspace, segment_id: str, view_id: str, client: WebClient
+) -> None:
+    """Replace the loading modal with the edit form, filled from Bunce's copy."""
+    try:
+        key = deps.lookup.key(workspace)
+        if key is None:
+            update_view(client, view_id, build_edit_result_view(f":warning: {NOT_CONNECTED}"))
+            return
+        segment = deps.bunce.for_key(key.key).get_segment(segment_id)
+    except (BunceError, StoreError):
+        update_view(client, view_id, build_edit_result_view(f":warning: {BUNCE_DOWN}"))
+        return
+    metadata = sign_value(deps.signer, {"id": segment_id})
+    description = strip_marker(segment.description) or ""
+    update_view(client, view_id, build_edit_modal(segment, description, metadata))
+
+
+def save_edit(
+    deps: ManageDeps,
+    workspace: Workspace,
+    user_id: str,
+    segment_id: str,
+    form: SegmentForm,
+    view_id: str,
+    client: WebClient,
+) -> None:
+    """Rights checked again (a crafted submission must change nothing), then PATCH, then every
+    card of the segment updated."""
+    try:
+        if not may_edit(client, workspace, user_id, segment_id, deps):
+            update_view(client, view_id, build_refusal_view(NOT_EDITOR))
+            return
+        key = deps.lookup.key(workspace)
+        if key is None:
+            update_view(client, view_id, build_edit_result_view(f":warning: {NOT_CONNECTED}"))
+            return
+        segment = edit(deps.bunce.for_key(key.key), segment_id, form.name, form.description)
+        updated = refresh_cards(client, workspace, segment, user_id, key.environment, deps)
+    except BunceError as error:
+        detail = f" Bunce said: _{fit(error.message, 300)}_." if error.message else ""
+        text = f":warning: Not saved.{detail} {BUNCE_DOWN}"
+        update_view(client, view_id, build_edit_result_view(text))
+        return
+    except StoreError:
+        update_view(client, view_id, build_edit_result_view(f":warning: {STORE_UNAVAILABLE}"))
+        return
+    cards = f" {updated} card{'s' if updated != 1 else ''} updated." if updated else ""
+    text = f":white_check_mark: Saved *{fit(segment.name, 500)}*.{cards}"
+    update_view(client, view_id, build_edit_result_view(text))

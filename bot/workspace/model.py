@@ -1,0 +1,36 @@
+"""What the workspace feature decides and its views draw: plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.store.records import AuditEvent, WorkspaceKeyInfo
+
+
+class ConnectProblem(Enum):
+    """Why a key was not stored; each becomes an inline error on the connect modal."""
+
+    NOT_A_KEY = "not_a_key"
+    REJECTED = "rejected"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    info: WorkspaceKeyInfo | None = None
+    problem: ConnectProblem | None = None
+    replaced: bool = False
+
+
+@dataclass(frozen=True)
+class HomeModel:
+    """Everything the tab shows for one person; gathered by bot.workspace.home, drawn here."""
+
+    key: WorkspaceKeyInfo | None
+    is_admin: bool
+    recent: list[AuditEvent] = field(default_factory=list)
+    last_check: AuditEvent | None = None
+    default_channel_id: str | None = None
+    installer_id: str | None = None
+    listed_admins: tuple[str, ...] = ()

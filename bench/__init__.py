@@ -1,4 +1,4 @@
-"""The performance benchmark of issue 5 (DESIGN.md §8): `make bench` / `python -m bench.run`.
+"""The performance benchmark (README "Performance"): `make bench` / `python -m bench.run`.
 
 The app is started as production starts it (the Procfile `web:` line, gunicorn), against the
 loopback fakes of tests/fakes; a separate load-generator process (bench/load.py) sends signed

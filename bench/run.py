@@ -1,4 +1,4 @@
-"""`make bench`: the performance benchmark of issue 5, budgets of DESIGN.md §8.
+"""`make bench`: the performance benchmark of issue 5, budgets in README "Performance".
 
     python -m bench.run [--duration S] [--concurrency N] [--latencies 0,2000]
                         [--out bench/results/latest.json] [--quick] [--workers W --threads T]
@@ -74,7 +74,7 @@ NAME_PLACEHOLDER = "@@NAME@@"
 ANNOUNCED_NAME = re.compile(r"bench-(paced|flood)-\d{6}")
 CREATE_VIEW = "segment_create"
 
-# DESIGN.md §8 and issue 5.
+# README "Performance" and issue 5.
 ACK_P99_MS = 100.0
 VIEWS_OPEN_P99_MS = 300.0
 THROUGHPUT_RATIO = 0.8

@@ -1,4 +1,4 @@
-"""Settings: the configuration contract of DESIGN.md §5, read once into a typed value."""
+"""Settings: the configuration contract (README "Configuration"), read once into a typed value."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     worker_lease_seconds: float = 60.0
     slack_timeout: float = 10.0  # seconds a Slack Web API call may take before it is unknown
-    # Bunce allows 500 requests a minute per egress IP (bunce-api.md §2.8); see bot/bunce/limiter.
+    # Bunce allows 500 requests a minute per egress IP (docs/bunce-api.md §2.8); see bunce/limiter.
     bunce_rate_per_minute: int = 400
     bunce_rate_processes: int = 1  # web processes sharing it: each one's share without the DB
     segment_url_template: str | None = None

@@ -1,5 +1,5 @@
 """Answers off Bunce's happy path: no segment after an update, empty 2xx, proxy pages, and
-Laravel's own error bodies (bunce-api.md §2.5, §2.6, §3.5, §3.6; Bunce runs on Laravel)."""
+Laravel's own error bodies (docs/bunce-api.md §2.5, §2.6, §3.5, §3.6; Bunce runs on Laravel)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Exactly once whatever Bunce does with descriptions, and however long a create takes to commit.
 
 Bunce documents neither a length limit for descriptions nor that it keeps them as sent
-(bunce-api.md §6 #3); the fake models each reading. In every one, a create whose answer was lost
-ends with one segment (or a clear "not created"), and the person is told.
+(docs/bunce-api.md §6 #3); the fake models each reading. In every one, a create whose answer was
+lost ends with one segment (or a clear "not created"), and the person is told.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Parsing Bunce's segment objects and lists leniently, as bunce-api.md §3.1 and §6 ask."""
+"""Parsing Bunce's segment objects and lists leniently, as docs/bunce-api.md §3.1 and §6 ask."""
 
 from __future__ import annotations
 

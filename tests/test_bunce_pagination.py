@@ -1,7 +1,7 @@
 """Walking Bunce's segment list however it paginates: one iterator for reconcile, list, search.
 
 Bunce documents `page`/`per_page` for segments but neither their `meta` nor a maximum per_page
-(bunce-api.md §2.7, §6 #8, #20); a walk that stops early makes reconcile conclude "absent" and
+(docs/bunce-api.md §2.7, §6 #8, #20); a walk that stops early makes reconcile conclude "absent" and
 create a duplicate nobody can delete.
 """
 

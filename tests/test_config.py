@@ -1,4 +1,4 @@
-"""Settings.from_env: every problem named at once, secrets hidden, defaults as DESIGN.md §5."""
+"""Settings.from_env: every problem named at once, secrets hidden, defaults as in the README."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FakeBunceApi behaves as bunce-api.md documents Bunce, so client tests prove something."""
+"""FakeBunceApi behaves as docs/bunce-api.md documents Bunce, so client tests prove something."""
 
 from __future__ import annotations
 
@@ -568,7 +568,7 @@ def test_wildcard_fault_needs_the_same_number_of_segments(
     assert (listed.status_code, members.status_code, fetched.status_code) == (200, 422, 500)
 
 
-# -- list variants (pagination is undocumented for segments: bunce-api.md §2.7) ---------------
+# -- list variants (pagination is undocumented for segments: docs/bunce-api.md §2.7) ---------------
 
 
 def _list(bunce: FakeBunceApi, http: requests.Session, query: str) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bunce.client import BunceClient, BunceClientFactory
+from bot.bunce.client import BunceClient
 from bot.bunce.errors import (
     BunceAuthError,
     BunceError,
@@ -10,6 +10,7 @@ from bot.bunce.errors import (
     BunceUnavailableError,
     BunceValidationError,
 )
+from bot.bunce.factory import BunceClientFactory
 from bot.bunce.keys import InvalidKeyError, environment_of, key_hint
 from bot.bunce.models import Segment, SegmentPage
 

@@ -1,7 +1,7 @@
 """One limit on Bunce traffic for every workspace: Bunce counts requests per IP, not per key.
 
 Bunce allows 500 requests a minute per IP and locks the IP out for 60 s after a 429
-(bunce-api.md §2.8). Its window is undocumented, so the limiter promises the strictest reading:
+(docs/bunce-api.md §2.8). Its window is undocumented, so the limiter promises the strictest reading:
 no 60-second window, wherever it starts, holds more than `per_minute` requests. A token bucket
 can't promise that (a full bucket plus a minute of refill lets 2× through), so this is a
 sliding-window log: the times of the requests sent in the last 60 s, and a new one only while

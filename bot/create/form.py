@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot import ids
-from bot.bunce import Segment
+from bot.bunce.models import Segment
 
 NAME_MAX = 255
 DESCRIPTION_MAX = 1000

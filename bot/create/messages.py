@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import ids
-from bot.bunce import Segment
+from bot.bunce.models import Segment
 from bot.create.form import CreateResult, Problem
 from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE
 from bot.slack.blocks import Message, ephemeral

@@ -1,4 +1,4 @@
-"""Creating a segment exactly once, although Bunce has no idempotency key (bunce-api.md §7).
+"""Creating a segment exactly once, although Bunce has no idempotency key (docs/bunce-api.md §7).
 
 A POST is repeated only when it certainly was not processed (connection refused, a 429, a
 local rate limit). After an ambiguous failure (timeout, reset, 5xx, unreadable answer) the
@@ -30,7 +30,7 @@ from bot.create.marker import marker_of, with_marker
 
 logger = logging.getLogger(__name__)
 
-# Bunce documents no length for descriptions (bunce-api.md §6 #3). The marker goes first, so a
+# Bunce documents no length for descriptions (docs/bunce-api.md §6 #3). The marker goes first, so a
 # column that keeps only the first 255 characters still keeps it; a server that refuses long
 # descriptions with a 5xx gets the next attempt cut to this length (after reconciling).
 DESCRIPTION_COLUMN = 255

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot.bunce import Segment
+from bot.bunce.models import Segment
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX, SegmentForm
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.mrkdwn import fit, truncate
@@ -18,7 +18,7 @@ TITLE = "Create segment"
 def build_create_modal(
     private_metadata: str, prefill: SegmentForm | None = None, environment: str | None = None
 ) -> View:
-    """The form of DESIGN.md §4; `prefill` carries `/segment <name>` or the values to retry."""
+    """The create form; `prefill` carries `/segment <name>` or the values to retry."""
     form = prefill or SegmentForm(name="")
     name: dict[str, Any] = {
         "type": "plain_text_input",

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import ids
-from bot.bunce import Segment
+from bot.bunce.models import Segment
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.metadata import MetadataSigner, sign_value

@@ -6,9 +6,8 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,16 +16,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.store.crypto import KeyCipher
 from bot.store.db import StoreError, UtcDateTime, database_errors, metadata
-
-
-class State(StrEnum):
-    """How far a submission got; stored as its string value."""
-
-    PENDING = "pending"
-    CREATING = "creating"
-    CREATED = "created"
-    ANNOUNCED = "announced"
-    FAILED = "failed"
+from bot.store.records import (
+    ANNOUNCEMENT_UNCONFIRMED,
+    State,
+    SubmissionDraft,
+    SubmissionRecord,
+)
 
 
 class LeaseLost(StoreError):
@@ -96,69 +91,12 @@ baselines = sa.Table(
 )
 
 # An announced submission's `failure`: Slack never answered its card's post (mark_announced).
-ANNOUNCEMENT_UNCONFIRMED = "announce_unconfirmed"
 _MARKS = {
     State.CREATING: (State.PENDING, State.CREATING),
     State.CREATED: (State.PENDING, State.CREATING),
     State.ANNOUNCED: (State.CREATED,),
     State.FAILED: (State.PENDING, State.CREATING),
 }
-
-
-@dataclass(frozen=True)
-class SubmissionDraft:
-    """What a valid submit carries: where it came from, the form, and where to reply."""
-
-    view_id: str
-    input_hash: str
-    team_id: str | None
-    enterprise_id: str | None
-    is_enterprise_install: bool
-    user_id: str
-    name: str
-    description: str
-    add_all_customers: bool
-    channel_id: str | None
-    origin_channel_id: str | None
-    thread_ts: str | None
-    response_url: str | None = field(default=None, repr=False)
-    announce_response_url: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SubmissionRecord(SubmissionDraft):
-    """A stored submission: the draft plus how far it got and who is working on it."""
-
-    id: str
-    marker: str
-    state: State
-    segment_id: str | None
-    segment_name: str | None
-    failure: str | None
-    failure_message: str | None
-    attempts: int
-    user_told: bool
-    announced_channel_id: str | None
-    announced_ts: str | None
-    lease_owner: str | None
-    lease_until: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def announcement_unconfirmed(self) -> bool:
-        """The card was posted to Slack but no answer came back: it may or may not be there."""
-        return self.state == State.ANNOUNCED and self.failure == ANNOUNCEMENT_UNCONFIRMED
-
-    @property
-    def terminal(self) -> bool:
-        """True when nothing is left to do: the outcome is final and the user has been told."""
-        return self.state in _ENDED and self.user_told
-
-    @property
-    def draft(self) -> SubmissionDraft:
-        """The submission as it was drafted, for code that works on drafts."""
-        return SubmissionDraft(**{f.name: getattr(self, f.name) for f in fields(SubmissionDraft)})
 
 
 def _utc_now() -> datetime:

@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-# bunce-api.md §2.1: the key's prefix decides its environment; each has its own host (here: prefix).
+# docs/bunce-api.md §2.1: the key's prefix decides its environment; each has its own host
+# (here: prefix).
 _ENV_PREFIXES = (("/sandbox/v1", "sandbox"), ("/v1", "live"))
 _KEY_ENVIRONMENTS = {"sk_live_": "live", "sk_test_": "sandbox"}
 _RATE_WINDOW = 60.0  # §2.8: 500 requests per minute per IP, then a 60 s lock-out
@@ -79,9 +80,9 @@ class _Reply:
 
 
 class FakeBunceApi:
-    """A faithful stand-in for Bunce built from bunce-api.md, with scripted faults for tests."""
+    """A faithful stand-in for Bunce built from docs/bunce-api.md, with scripted faults."""
 
-    # How Bunce treats descriptions is undocumented (bunce-api.md §6 #3: typed string<email> on
+    # How Bunce treats descriptions is undocumented (docs/bunce-api.md §6 #3: typed string<email> on
     # create, string<text,nullable> on update; the seed's example answer echoes a different
     # description than was sent). Tests set these per instance to model each reading:
     # description_max: a column length (None: TEXT, no limit); description_overflow: what a
@@ -113,14 +114,14 @@ class FakeBunceApi:
         self.get_one_supported = get_one_supported  # False: GET /segments/{id} is a 404 route
         self.create_paths: set[str] = {"/segments"}
         self.not_found_html = False
-        # The segment list's pagination is undocumented (bunce-api.md §2.7, §6 #8, #20), so each
-        # plausible server is a variant. max_per_page: a silent cap (fewer items than asked; the
-        # meta, when there is one, tells the truth). list_shape: "meta" (data + Bunce's meta,
-        # §2.7), "bare" (data only: the SDK types the list `{success, message, data:
-        # Segment[]}`), "laravel" (a LengthAwarePaginator nested in data), "laravel_resource"
-        # (Laravel's resource form: data, links, meta), "cursor" (Bunce's cursor meta; takes
-        # `cursor`, ignores `page`). ignores_page: every page is the first. newest_first: False
-        # lists oldest first (no order is documented, §6 #20).
+        # The segment list's pagination is undocumented (docs/bunce-api.md §2.7, §6 #8, #20), so
+        # each plausible server is a variant. max_per_page: a silent cap (fewer items than asked;
+        # the meta, when there is one, tells the truth). list_shape: "meta" (data + Bunce's meta,
+        # §2.7), "bare" (data only: the SDK types the list `{success, message, data: Segment[]}`),
+        # "laravel" (a LengthAwarePaginator nested in data), "laravel_resource" (Laravel's resource
+        # form: data, links, meta), "cursor" (Bunce's cursor meta; takes `cursor`, ignores `page`).
+        # ignores_page: every page is the first. newest_first: False lists oldest first (no order is
+        # documented, §6 #20).
         self.max_per_page: int | None = None
         self.list_shape = "meta"
         self.ignores_page = False

@@ -29,22 +29,23 @@ _MAX_MESSAGE_CHARS = 300  # array-length errors echo the whole array
 
 
 def schemas_dir() -> Path | None:
-    """The vendored schemas folder (tests/slack_schemas, or $BUNCE_SHARED_SCHEMAS), or None."""
+    """The vendored schemas (tests/slack_schemas). $BUNCE_SHARED_SCHEMAS may point at another
+    copy, or at nothing to exercise the slack_sdk fallback; the vendored copy missing is an
+    error, never a skip: the repository ships it."""
     override = os.environ.get(SCHEMAS_ENV)
     root = Path(__file__).resolve().parent / "slack_schemas"
     path = Path(override) if override else root
-    return path if (path / BLOCK_KIT_FILE).is_file() and (path / MANIFEST_DIR).is_dir() else None
-
-
-_MISSING = f"tests/slack_schemas not found (set {SCHEMAS_ENV} to point at a copy)"
-# For tests that check the schemas themselves; the assert_valid_* helpers never skip.
-requires_schemas = pytest.mark.skipif(schemas_dir() is None, reason=_MISSING)
+    if (path / BLOCK_KIT_FILE).is_file() and (path / MANIFEST_DIR).is_dir():
+        return path
+    if not override:
+        raise AssertionError(f"{root} is missing or incomplete: restore it from git")
+    return None
 
 
 def _required_dir() -> Path:
     path = schemas_dir()
     if path is None:
-        pytest.skip(_MISSING)
+        pytest.fail(f"the schemas are needed here; {SCHEMAS_ENV} points at no copy")
     return path
 
 

@@ -91,7 +91,7 @@ def test_rejected_key_is_an_inline_error_and_nothing_is_stored(harness: Harness)
     assert again["callback_id"] == ids.CONNECT_VIEW  # the form again, to paste another key
     assert "Bunce rejected this key" in json.dumps(again)
     assert OTHER_KEY not in json.dumps(again)  # what was typed is never sent back
-    assert harness.services.keys.has(TEAM) is False
+    assert harness.services.keys.info(TEAM) is None
 
 
 def test_a_live_key_is_checked_on_the_live_host_and_a_test_key_on_the_sandbox(
@@ -127,7 +127,7 @@ def test_bunce_down_or_slow_during_verify_stores_nothing(harness: Harness) -> No
 
         assert response.elapsed.total_seconds() < 3.0  # inside Slack's window
         assert "Couldn't verify" in json.dumps(outcome(harness, view["id"]))
-        assert harness.services.keys.has(TEAM) is False
+        assert harness.services.keys.info(TEAM) is None
 
 
 def test_non_admin_cannot_open_connect_nor_submit_a_crafted_one(harness: Harness) -> None:
@@ -145,7 +145,7 @@ def test_non_admin_cannot_open_connect_nor_submit_a_crafted_one(harness: Harness
     again = harness.slack.wait_for_response_posts(1)[0].body
     assert "only a workspace admin" in again["text"]
     assert len(harness.slack.calls("views.open")) == 2  # no modal once the answer is known
-    assert harness.services.keys.has(TEAM) is False
+    assert harness.services.keys.info(TEAM) is None
     assert harness.bunce.requests == []
 
 
@@ -158,7 +158,7 @@ def test_listed_users_are_admins(fake_slack, fake_bunce, sqlite_url) -> None:  #
         h.send_submission(view, key_state(LIVE_KEY), user_id=USER)
         outcome(h, view["id"])
 
-        assert h.services.keys.has(TEAM)
+        assert h.services.keys.info(TEAM) is not None
         assert h.slack.calls("users.info") == []  # listed: Slack isn't asked
 
 
@@ -182,14 +182,14 @@ def test_disconnect_by_command_asks_then_deletes(harness: Harness) -> None:
 
     harness.send_submission(view, {"values": {}}, user_id=USER)
     crafted = outcome(harness, view["id"])
-    still_there = harness.services.keys.has(TEAM)
+    still_there = harness.services.keys.info(TEAM) is not None
     harness.send_submission(view, {"values": {}}, user_id=ADMIN)
     done = outcome(harness, view["id"])
 
     assert "only a workspace admin" in json.dumps(crafted)
     assert still_there
     assert done["title"]["text"] == "Bunce disconnected"
-    assert harness.services.keys.has(TEAM) is False
+    assert harness.services.keys.info(TEAM) is None
     assert harness.services.audit.last(TEAM, action=Action.KEY_DISCONNECTED).user_id == ADMIN  # type: ignore[union-attr]
 
 
@@ -248,7 +248,7 @@ def test_home_buttons_refuse_crafted_clicks_from_members(harness: Harness) -> No
 
     refusals = harness.slack.wait_for("views.open", 3)
     assert all("only a workspace admin" in json.dumps(c.args["view"]) for c in refusals)
-    assert harness.services.keys.has(TEAM)
+    assert harness.services.keys.info(TEAM) is not None
     assert harness.services.workspaces.get(TEAM) is None
 
 
@@ -263,7 +263,7 @@ def test_home_disconnect_and_test_connection(harness: Harness) -> None:
     assert "Last test" in json.dumps(tested) and "worked" in json.dumps(tested)
     assert harness.services.audit.last(TEAM, action=Action.KEY_VERIFIED) is not None
     assert "Not connected" in json.dumps(after)
-    assert harness.services.keys.has(TEAM) is False
+    assert harness.services.keys.info(TEAM) is None
 
 
 def test_default_channel_is_the_forms_default_and_the_last_resort(harness: Harness) -> None:

@@ -43,4 +43,4 @@ def test_uninstall_deletes_the_key(harness: Harness) -> None:
     response = harness.send_event({"type": "app_uninstalled"})
 
     assert response.status_code == 200
-    wait_until(lambda: not harness.services.keys.has(TEAM))
+    wait_until(lambda: harness.services.keys.info(TEAM) is None)

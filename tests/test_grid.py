@@ -41,8 +41,8 @@ def test_disconnect_deletes_the_team_only_key_a_grid_workspace_was_using(
     after = h.send_command("", enterprise_id=ORG)
 
     assert done["title"]["text"] == "Bunce disconnected"
-    assert h.services.keys.has(TEAM) is False
-    assert h.services.keys.has(TEAM, ORG) is False
+    assert h.services.keys.info(TEAM) is None
+    assert h.services.keys.info(TEAM, ORG) is None
     assert "isn't connected" in after.json()["text"]
     event = h.services.audit.last(TEAM, ORG, action=Action.KEY_DISCONNECTED)
     assert event is not None and event.detail == "sk_live_…1234"
@@ -59,8 +59,8 @@ def test_uninstall_from_a_grid_workspace_deletes_every_key_a_lookup_could_find(
 
     # The audit row is written last: once it is there, the deleting is done.
     wait_until(lambda: h.services.audit.last(TEAM, ORG, action=Action.UNINSTALLED) is not None)
-    assert not h.services.keys.has(TEAM, ORG)
-    assert not h.services.keys.has(TEAM)
+    assert h.services.keys.info(TEAM, ORG) is None
+    assert h.services.keys.info(TEAM) is None
 
 
 def test_org_admins_and_owners_manage_the_connection_and_members_do_not(

@@ -150,7 +150,7 @@ def test_uninstall_deletes_the_installation_and_the_key(oauth_harness: Harness) 
     h.send_event({"type": "tokens_revoked", "tokens": {"bot": ["UB"]}}, team_id=NEW_TEAM)
 
     wait_until(lambda: store.find_bot(enterprise_id=None, team_id=NEW_TEAM) is None)
-    wait_until(lambda: not h.services.keys.has(NEW_TEAM))
-    assert not h.services.keys.has(NEW_TEAM)
+    wait_until(lambda: h.services.keys.info(NEW_TEAM) is None)
+    assert h.services.keys.info(NEW_TEAM) is None
     assert store.find_installation(enterprise_id=None, team_id=NEW_TEAM) is None
     assert "xox" not in raw_tables(h)

@@ -51,8 +51,8 @@ def test_put_then_get_round_trips(store: KeyStore) -> None:
         == info
         == WorkspaceKeyInfo("T1", None, "live", "sk_live_…ABCD", "U1", START)
     )
-    assert store.has("T1")
-    assert store.get("T2") is None and store.info("T2") is None and not store.has("T2")
+    assert store.info("T1") is not None
+    assert store.get("T2") is None and store.info("T2") is None and store.info("T2") is None
 
 
 def test_the_row_holds_ciphertext_not_the_key(
@@ -99,7 +99,7 @@ def test_delete(store: KeyStore) -> None:
     assert store.delete("T1") is True
     assert store.delete("T1") is False
     assert store.get("T1") is None
-    assert store.has("T2")
+    assert store.info("T2") is not None
 
 
 def test_enterprises_keep_separate_rows(store: KeyStore, engine: Engine) -> None:
@@ -113,7 +113,11 @@ def test_enterprises_keep_separate_rows(store: KeyStore, engine: Engine) -> None
     assert store.get("T1", "E2").key == "sk_live_other000000000E2E2"
     assert store.get(None, "E1").key == "sk_test_orgwide00000000ORGW"
     assert store.delete("T1", "E1")
-    assert store.has("T1") and store.has("T1", "E2") and not store.has("T1", "E1")
+    assert (
+        store.info("T1") is not None
+        and store.info("T1", "E2") is not None
+        and store.info("T1", "E1") is None
+    )
 
 
 def test_a_key_needs_a_team_or_an_enterprise(store: KeyStore) -> None:
@@ -175,7 +179,7 @@ def test_an_unreachable_database_is_a_store_error_without_secrets(cipher: KeyCip
     assert ping(dead) is False
     calls = [
         lambda: store.get("T1"),
-        lambda: store.has("T1"),
+        lambda: store.info("T1") is not None,
         lambda: store.info("T1"),
         lambda: store.put("T1", LIVE),
         lambda: store.delete("T1"),

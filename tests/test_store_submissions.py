@@ -150,7 +150,7 @@ def test_open_records_a_pending_row_leased_to_the_owner(store: SubmissionStore) 
     assert len(record.id) == 32 and set(record.id) <= set(hexdigits)
     assert len(record.marker) == 8 and set(record.marker) <= set(hexdigits)
     assert record.state is State.PENDING
-    assert (record.attempts, record.user_told, record.terminal) == (0, False, False)
+    assert (record.attempts, record.user_told) == (0, False)
     assert (record.segment_id, record.failure, record.announced_channel_id) == (None, None, None)
     assert record.lease_owner == A
     assert record.lease_until == START + timedelta(seconds=LEASE)
@@ -355,7 +355,8 @@ def test_terminal_or_missing_submissions_cannot_be_claimed(store: SubmissionStor
     submission_id = in_state(store, State.ANNOUNCED)
     store.mark_told(submission_id, owner=A)
     store.release(submission_id, owner=A)
-    assert store.get(submission_id).terminal
+    finished = store.get(submission_id)
+    assert finished.state is State.ANNOUNCED and finished.user_told
     assert store.claim(submission_id, owner=B, lease_seconds=LEASE) is None
     assert store.claim("0" * 32, owner=B, lease_seconds=LEASE) is None
 
@@ -456,7 +457,6 @@ def test_mark_told_works_in_every_state(store: SubmissionStore, start: State) ->
     submission_id = in_state(store, start)
     record = store.mark_told(submission_id, owner=A)
     assert record.user_told is True and record.state is start
-    assert record.terminal is (start in (State.ANNOUNCED, State.FAILED))
 
 
 def test_outcomes_are_recorded(store: SubmissionStore) -> None:
@@ -465,8 +465,8 @@ def test_outcomes_are_recorded(store: SubmissionStore) -> None:
     assert (created.segment_id, created.segment_name) == ("seg_9", "VIPs")
     announced = store.mark_announced(submission_id, owner=A, channel_id="C2", ts="171.2")
     assert (announced.announced_channel_id, announced.announced_ts) == ("C2", "171.2")
-    assert announced.segment_id == "seg_9" and not announced.terminal
-    assert store.mark_told(submission_id, owner=A).terminal
+    assert announced.segment_id == "seg_9" and not announced.user_told
+    assert store.mark_told(submission_id, owner=A).user_told
 
 
 def test_an_announcement_that_went_nowhere_is_still_announced(store: SubmissionStore) -> None:

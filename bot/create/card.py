@@ -12,7 +12,7 @@ from bot.bunce.models import Segment
 from bot.create.marker import strip_marker
 from bot.slack.blocks import Message, button, context, header, section
 from bot.slack.metadata import MetadataSigner, sign_value
-from bot.slack.mrkdwn import fit, truncate
+from bot.slack.mrkdwn import fit, truncate, when
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,7 @@ def build_segment_card(
 def _date(moment: datetime | None) -> str:
     if moment is None:
         return "just now"
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return when(moment)
 
 
 def card_actions(

@@ -37,7 +37,7 @@ class SegmentForm:
 
 
 class Problem(Enum):
-    """Why a segment was not created; ui.messages turns each into a sentence."""
+    """Why a segment was not created; create/messages.py turns each into a sentence."""
 
     NOT_CONNECTED = "not_connected"
     KEY_REJECTED = "key_rejected"

@@ -12,11 +12,9 @@ from bot import ids
 from bot.create.deps import CreateDeps
 from bot.create.form import SegmentForm, validate
 from bot.create.origin import Origin, decode_metadata, encode_metadata
-from bot.create.submission import draft_of, view_of
+from bot.create.submission import open_submission
 from bot.create.views import (
     build_create_modal,
-    build_error_view,
-    build_progress_view,
     parse_create_form,
 )
 from bot.create.worker import SubmissionWorker
@@ -59,22 +57,11 @@ def handle_create_submission(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    workspace = Workspace.from_context(context)
-    try:
-        record, fresh = deps.submissions.open(
-            draft_of(form, origin, workspace, body),
-            owner=worker.owner,
-            lease_seconds=worker.lease_seconds,
-        )
-    except StoreError:
-        logger.exception("could not record submission %s", workspace.log_fields())
-        metadata = encode_metadata(deps.signer, origin, form)
-        ack(response_action="update", view=build_error_view(STORE_UNAVAILABLE, form, metadata))
-        return
-    if not fresh:
-        logger.info("second submit of view=%s attached to %s", view.get("id"), record.id)
-    ack(response_action="update", view=build_progress_view(form) if fresh else view_of(record))
-    if fresh:
+    # Recorded before the ack: a crash can't lose it, and a second submit attaches to it.
+    workspace, owner, lease = Workspace.from_context(context), worker.owner, worker.lease_seconds
+    view, record = open_submission(deps, form, origin, workspace, body, owner, lease)
+    ack(response_action="update", view=view)
+    if record is not None:
         worker.submit(record, client)
 
 

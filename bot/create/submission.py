@@ -11,14 +11,41 @@ from typing import Any
 
 from bot import ids
 from bot.create import messages
+from bot.create.deps import CreateDeps
 from bot.create.form import SegmentForm, input_hash
-from bot.create.origin import Origin
+from bot.create.origin import Origin, encode_metadata
 from bot.create.outcome import form_of, segment_from_record
-from bot.create.views import build_progress_view, build_success_view
+from bot.create.views import build_error_view, build_progress_view, build_success_view
+from bot.sentences import STORE_UNAVAILABLE
+from bot.store.db import StoreError
 from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
 from bot.tenant import Workspace
 
 logger = logging.getLogger(__name__)
+
+
+def open_submission(
+    deps: CreateDeps,
+    form: SegmentForm,
+    origin: Origin,
+    workspace: Workspace,
+    body: dict[str, Any],
+    owner: str,
+    lease_seconds: float,
+) -> tuple[dict[str, Any], SubmissionRecord | None]:
+    """The view to ack with, and the record to work when this submit is new (else None)."""
+    try:
+        record, fresh = deps.submissions.open(
+            draft_of(form, origin, workspace, body), owner=owner, lease_seconds=lease_seconds
+        )
+    except StoreError:
+        logger.exception("could not record submission %s", workspace.log_fields())
+        metadata = encode_metadata(deps.signer, origin, form)
+        return build_error_view(STORE_UNAVAILABLE, form, metadata), None
+    if not fresh:
+        logger.info("second submit of view=%s attached to %s", record.view_id, record.id)
+        return view_of(record), None
+    return build_progress_view(form), record
 
 
 def draft_of(

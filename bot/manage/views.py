@@ -10,9 +10,8 @@ from bot.bunce.models import Segment
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.metadata import MetadataSigner, sign_value
-from bot.slack.mrkdwn import fit
+from bot.slack.mrkdwn import fit, when
 from bot.slack.notice import build_notice
-from bot.workspace.home_view import when
 
 PAGE_SIZE = 10
 BUNCE_DOWN = "Bunce didn't answer, so nothing changed. Try again in a minute."

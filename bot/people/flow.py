@@ -18,6 +18,7 @@ from bot.people.deps import PeopleDeps
 from bot.people.job import Progress, read_attachments, run
 from bot.people.recipients import Recipients, merge, parse_message_text
 from bot.people.views import (
+    NOBODY,
     build_add_people_modal,
     build_progress_view,
     build_summary_message,
@@ -248,11 +249,30 @@ def _edit_status(
     return answer.ok
 
 
-def chosen_segment(values: dict[str, Any]) -> tuple[str | None, str]:
-    """The segment picked in the modal (id, name); no id while "New segment…" is selected."""
+def chosen_segment(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The segment picked in the modal (id, name); None while "New segment…" is selected."""
     block = (values.get(ids.ADD_PEOPLE_SEGMENT) or {}).get(ids.ADD_PEOPLE_SEGMENT) or {}
     option = block.get("selected_option") or {}
     segment_id = option.get("value")
     if not isinstance(segment_id, str) or segment_id == ids.NEW_SEGMENT_OPTION:
-        return None, ""
+        return None
     return segment_id, str((option.get("text") or {}).get("text") or segment_id)
+
+
+def ready_job(
+    deps: PeopleDeps,
+    data: dict[str, Any],
+    values: dict[str, Any],
+    workspace: Workspace,
+    user: str,
+    segment: tuple[str, str],
+) -> tuple[PeopleJob | None, dict[str, str]]:
+    """The job with its segment set, or the inline errors to answer the submission with."""
+    try:
+        job = job_for(deps, data, values, workspace, user)
+        if job is None:
+            return None, {ids.ADD_PEOPLE_PASTE: NOBODY}
+        deps.people.update(job.id, segment_id=segment[0], segment_name=segment[1])
+    except StoreError:
+        return None, {ids.ADD_PEOPLE_SEGMENT: STORE_UNAVAILABLE}
+    return job, {}

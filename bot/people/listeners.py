@@ -15,20 +15,18 @@ from bot.people import flow
 from bot.people.deps import PeopleDeps
 from bot.people.views import (
     CHOOSE_SEGMENT,
-    NOBODY,
     build_add_people_modal,
     build_progress_view,
     build_segment_options,
     card_name,
     progress_text,
 )
-from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED
+from bot.sentences import NOT_CONNECTED, TAMPERED
 from bot.slack.calls import call
 from bot.slack.metadata import read_value, sign_value
 from bot.slack.modals import open_view
 from bot.slack.notice import build_loading_modal
 from bot.slack.payload import action_value, bind, user_id
-from bot.store.db import StoreError
 from bot.tenant import Workspace
 from bot.workspace.views import build_refusal_view
 
@@ -111,28 +109,19 @@ def handle_submission(
 ) -> None:
     view = body.get("view") or {}
     data = read_value(deps.signer, view.get("private_metadata"))
-    if data is None:
-        ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: TAMPERED})
-        return
     values = (view.get("state") or {}).get("values") or {}
-    segment_id, segment_name = flow.chosen_segment(values)
-    if segment_id is None:
-        ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: CHOOSE_SEGMENT})
+    segment = flow.chosen_segment(values)
+    if data is None or segment is None:
+        error = TAMPERED if data is None else CHOOSE_SEGMENT
+        ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: error})
         return
     workspace = Workspace.from_context(context)
-    try:
-        job = flow.job_for(deps, data, values, workspace, user_id(body))
-        if job is None:
-            ack(response_action="errors", errors={ids.ADD_PEOPLE_PASTE: NOBODY})
-            return
-        deps.people.update(job.id, segment_id=segment_id, segment_name=segment_name)
-    except StoreError:
-        ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: STORE_UNAVAILABLE})
+    job, errors = flow.ready_job(deps, data, values, workspace, user_id(body), segment)
+    if job is None:
+        ack(response_action="errors", errors=errors)
         return
-    ack(
-        response_action="update",
-        view=build_progress_view(progress_text(0, len(job.people), segment_name)),
-    )
+    progress = build_progress_view(progress_text(0, len(job.people), segment[1]))
+    ack(response_action="update", view=progress)
     url = data.get("response_url")
     deps.background.submit(flow.run_job, deps, job.id, workspace, client, view.get("id"), url)
 

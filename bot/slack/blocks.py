@@ -13,7 +13,7 @@ def plain(text: str, *, emoji: bool = True) -> dict[str, Any]:
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
-    """A mrkdwn object; callers escape untrusted parts with ui.mrkdwn.fit/escape first."""
+    """A mrkdwn object; callers escape untrusted parts with slack.mrkdwn.fit/escape first."""
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 

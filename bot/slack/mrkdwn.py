@@ -1,6 +1,8 @@
-"""Escaping and fitting untrusted text for Slack mrkdwn, so it shows as text and pings nobody."""
+"""Slack mrkdwn: untrusted text escaped and fitted (it shows as text, pings nobody), and dates."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 ELLIPSIS = "…"
@@ -32,3 +34,9 @@ def fit(text: str, limit: int) -> str:
         out.append(piece)
         used += len(piece)
     return "".join(out).rstrip() + ELLIPSIS
+
+
+def when(moment: datetime) -> str:
+    """A date Slack renders in the reader's time zone, with a UTC fallback."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"

@@ -90,10 +90,6 @@ class KeyStore:
             return None
         return WorkspaceKey(**_info(row), key=self._cipher.decrypt(row.encrypted_key))
 
-    def has(self, team_id: str | None, enterprise_id: str | None = None) -> bool:
-        """True when the workspace has a key stored (nothing is decrypted)."""
-        return self._first(sa.select(sa.literal(1)), team_id, enterprise_id) is not None
-
     def info(
         self, team_id: str | None, enterprise_id: str | None = None
     ) -> WorkspaceKeyInfo | None:

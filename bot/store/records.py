@@ -117,11 +117,6 @@ class SubmissionRecord(SubmissionDraft):
         return self.state == State.ANNOUNCED and self.failure == ANNOUNCEMENT_UNCONFIRMED
 
     @property
-    def terminal(self) -> bool:
-        """True when nothing is left to do: the outcome is final and the user has been told."""
-        return self.state in (State.ANNOUNCED, State.FAILED) and self.user_told
-
-    @property
     def draft(self) -> SubmissionDraft:
         """The submission as it was drafted, for code that works on drafts."""
         return SubmissionDraft(**{f.name: getattr(self, f.name) for f in fields(SubmissionDraft)})

@@ -80,7 +80,7 @@ _BUSY = (State.PENDING, State.CREATING, State.CREATED)
 _ENDED = (State.ANNOUNCED, State.FAILED)
 # Before a submission's first POST: the ids of the segments Bunce already had under the same name.
 # A segment with that name that is not among them was created since, so if Bunce rewrote or
-# dropped the description (and the marker with it), it is ours (bot/creation.py). Its own table:
+# dropped the description (and the marker with it), it is ours (bot/create/once.py). Its own table:
 # adding a column to `submissions` would need a rebuilt table on SQLite.
 baselines = sa.Table(
     "submission_baselines",

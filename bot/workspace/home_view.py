@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from bot import ids
 from bot.slack.blocks import button, context, divider, header, plain, section
-from bot.slack.mrkdwn import fit
+from bot.slack.mrkdwn import fit, when
 from bot.store.records import Action, AuditEvent
 from bot.workspace.model import HomeModel
-
-
-def when(moment: datetime) -> str:
-    """A date Slack renders in the reader's time zone, with a UTC fallback."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def who_can_connect(model: HomeModel) -> str:

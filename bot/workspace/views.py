@@ -6,9 +6,10 @@ from typing import Any
 
 from bot import ids
 from bot.slack.blocks import Message, context, ephemeral, plain, section
+from bot.slack.mrkdwn import when
 from bot.slack.notice import build_notice
 from bot.store.records import WorkspaceKeyInfo
-from bot.workspace.home_view import when, who_can_connect
+from bot.workspace.home_view import who_can_connect
 from bot.workspace.model import ConnectProblem, HomeModel
 
 CONNECT_ERRORS = {

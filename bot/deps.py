@@ -3,9 +3,11 @@ once from settings, and the slice each feature is handed. Only the entry points 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -34,6 +36,7 @@ from bot.workspace.deps import WorkspaceDeps
 from bot.workspace.lookup import WorkspaceLookup
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Bunce calls run here, off Bolt's listener threads, so a slow Bunce never delays an ack.
 BACKGROUND_THREADS = 16
@@ -63,53 +66,21 @@ class Services:
     segment_url_template: str | None = None
 
     def workspace_deps(self) -> WorkspaceDeps:
-        return WorkspaceDeps(
-            keys=self.keys,
-            workspaces=self.workspaces,
-            lookup=self.lookup,
-            audit=self.audit,
-            admins=self.admins,
-            bunce=self.bunce,
-            cards=self.cards,
-            installations=self.installations,
-            background=self.background,
-        )
+        return self._slice(WorkspaceDeps)
 
     def create_deps(self) -> CreateDeps:
-        return CreateDeps(
-            submissions=self.submissions,
-            lookup=self.lookup,
-            audit=self.audit,
-            cards=self.cards,
-            bunce=self.bunce,
-            signer=self.signer,
-            card_maker=self.card_maker,
-            background=self.background,
-        )
+        return self._slice(CreateDeps)
 
     def manage_deps(self) -> ManageDeps:
-        return ManageDeps(
-            lookup=self.lookup,
-            bunce=self.bunce,
-            audit=self.audit,
-            cards=self.cards,
-            admins=self.admins,
-            signer=self.signer,
-            card_maker=self.card_maker,
-            background=self.background,
-        )
+        return self._slice(ManageDeps)
 
     def people_deps(self, worker: SubmissionWorker) -> PeopleDeps:
-        return PeopleDeps(
-            people=self.people,
-            lookup=self.lookup,
-            bunce=self.bunce,
-            bunce_quick=self.bunce_quick,
-            audit=self.audit,
-            signer=self.signer,
-            background=self.background,
-            worker=worker,
-        )
+        return self._slice(PeopleDeps, worker=worker)
+
+    def _slice(self, kind: type[T], **extra: Any) -> T:
+        """A feature's deps: the fields it declares, taken by name from what the process owns."""
+        names = [f.name for f in dataclasses.fields(kind) if f.name not in extra]  # type: ignore[arg-type]
+        return kind(**{name: getattr(self, name) for name in names}, **extra)
 
     @property
     def card_maker(self) -> CardMaker:

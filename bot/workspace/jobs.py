@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -33,9 +34,22 @@ from bot.workspace.views import (
 
 logger = logging.getLogger(__name__)
 
-# A Home control's effect; True when the tab must be redrawn afterwards. Its modal, if any, goes
-# in the slot (a loading modal may already hold the click's trigger).
-Effect = Callable[[dict[str, Any], WebClient, Workspace, str, ModalSlot, WorkspaceDeps], bool]
+
+@dataclass(frozen=True)
+class Click:
+    """An admin's click on a Home control, once their rights are known. Its modal, if any, goes
+    in the slot (a loading modal may already hold the click's trigger)."""
+
+    body: dict[str, Any]
+    client: WebClient
+    workspace: Workspace
+    user_id: str
+    slot: ModalSlot
+    deps: WorkspaceDeps
+
+
+# A Home control's effect; True when the tab must be redrawn afterwards.
+Effect = Callable[[Click], bool]
 
 
 def finish_connect(
@@ -157,7 +171,7 @@ def run_admin_control(
         _refuse(slot, build_refusal_view(), client, workspace, user_id, deps)
         return
     try:
-        changed = effect(body, client, workspace, user_id, slot, deps)
+        changed = effect(Click(body, client, workspace, user_id, slot, deps))
     except StoreError:
         logger.exception("home action failed %s", workspace.log_fields())
         _refuse(slot, build_refusal_view(STORE_UNAVAILABLE), client, workspace, user_id, deps)
@@ -181,53 +195,26 @@ def _refuse(
 
 
 # -- the Home controls' effects -----------------------------------------------------------------
-def open_connect(
-    body: dict[str, Any],
-    client: WebClient,
-    ws: Workspace,
-    user: str,
-    slot: ModalSlot,
-    deps: WorkspaceDeps,
-) -> bool:
-    slot.show(build_connect_modal(deps.lookup.key_info(ws, cached=False)))
+def open_connect(click: Click) -> bool:
+    click.slot.show(build_connect_modal(click.deps.lookup.key_info(click.workspace, cached=False)))
     return False  # the connect submission redraws the tab
 
 
-def remove_key(
-    body: dict[str, Any],
-    client: WebClient,
-    ws: Workspace,
-    user: str,
-    slot: ModalSlot,
-    deps: WorkspaceDeps,
-) -> bool:
-    disconnect(ws, user, deps)
+def remove_key(click: Click) -> bool:
+    disconnect(click.workspace, click.user_id, click.deps)
     return True
 
 
-def set_default(
-    body: dict[str, Any],
-    client: WebClient,
-    ws: Workspace,
-    user: str,
-    slot: ModalSlot,
-    deps: WorkspaceDeps,
-) -> bool:
-    actions = body.get("actions") or [{}]
+def set_default(click: Click) -> bool:
+    actions = click.body.get("actions") or [{}]
     channel = actions[0].get("selected_conversation") if isinstance(actions[0], dict) else None
-    set_default_channel(ws, user, channel if isinstance(channel, str) else None, deps)
+    chosen = channel if isinstance(channel, str) else None
+    set_default_channel(click.workspace, click.user_id, chosen, click.deps)
     return True
 
 
-def clear_default(
-    body: dict[str, Any],
-    client: WebClient,
-    ws: Workspace,
-    user: str,
-    slot: ModalSlot,
-    deps: WorkspaceDeps,
-) -> bool:
-    set_default_channel(ws, user, None, deps)
+def clear_default(click: Click) -> bool:
+    set_default_channel(click.workspace, click.user_id, None, click.deps)
     return True
 
 

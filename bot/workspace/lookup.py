@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.store.keys import KeyStore, WorkspaceKey, WorkspaceKeyInfo
 from bot.store.workspaces import WorkspaceSettings, WorkspaceSettingsStore
 from bot.tenant import Workspace
+
+T = TypeVar("T")
 
 
 def key_rows(workspace: Workspace) -> list[tuple[str | None, str | None]]:
@@ -27,19 +29,19 @@ def key_rows(workspace: Workspace) -> list[tuple[str | None, str | None]]:
 
 def find_key_info(keys: KeyStore, workspace: Workspace) -> WorkspaceKeyInfo | None:
     """The workspace's key metadata (see key_rows)."""
-    for team_id, enterprise_id in key_rows(workspace):
-        info = keys.info(team_id, enterprise_id)
-        if info is not None:
-            return info
-    return None
+    return _first(keys.info, workspace)
 
 
 def find_key(keys: KeyStore, workspace: Workspace) -> WorkspaceKey | None:
     """The workspace's decrypted key (see key_rows)."""
+    return _first(keys.get, workspace)
+
+
+def _first(read: Callable[[str | None, str | None], T | None], workspace: Workspace) -> T | None:
     for team_id, enterprise_id in key_rows(workspace):
-        key = keys.get(team_id, enterprise_id)
-        if key is not None:
-            return key
+        found = read(team_id, enterprise_id)
+        if found is not None:
+            return found
     return None
 
 

@@ -205,7 +205,7 @@ def test_two_processes_racing_for_a_pending_submission_one_works_it(
         h.orphan()
         others = [build_services(h.settings, timeout=(1.0, 2.0)) for _ in range(3)]
         workers = [
-            SubmissionWorker(s, client_factory(h.settings, None), policy=FAST_POLICY)
+            SubmissionWorker(s.create_deps(), client_factory(h.settings, None), policy=FAST_POLICY)
             for s in (h.services, *others)
         ]
         barrier = threading.Barrier(len(workers))

@@ -77,15 +77,14 @@ def test_stop_hands_back_what_cannot_finish_in_time(
 
         h.worker.stop(grace=0.1)  # Bunce is still answering
 
+        services = build_services(h.settings, timeout=(1.0, 5.0))
         other = SubmissionWorker(
-            build_services(h.settings, timeout=(1.0, 5.0)),
-            client_factory(h.settings, None),
-            policy=FAST_POLICY,
+            services.create_deps(), client_factory(h.settings, None), policy=FAST_POLICY
         )
         assert other.recover_once() == 1  # released at once, not after the lease ran out
         wait_until(lambda: fake_slack.views[view["id"]]["callback_id"] == "segment_result", 15)
         other.stop()
-        other.services.close()
+        services.close()
         h.background.wait_idle(timeout=15)
         assert len(h.bunce.segments(LIVE_KEY)) == 1
         assert len(fake_slack.messages("C0PUBLIC")) == 1

@@ -12,11 +12,19 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import ids
-from bot.bunce.errors import BunceError, error_for_response, retry_after_seconds
+from bot.bunce.errors import (
+    BunceAuthError,
+    BunceError,
+    BunceRateLimited,
+    BunceUnavailableError,
+    BunceValidationError,
+    error_for_response,
+    retry_after_seconds,
+)
 from bot.bunce.models import parse_segment, parse_segment_list, parse_timestamp
 from bot.command.parse import SUBCOMMANDS, parse_command_text
+from bot.create.card import build_segment_card
 from bot.create.form import NAME_MAX, SegmentForm, validate
-from bot.create.messages import build_segment_card
 from bot.create.origin import Origin, decode_metadata, encode_metadata
 from bot.create.views import parse_create_form
 from bot.slack.metadata import MetadataSigner
@@ -51,14 +59,52 @@ def test_the_form_parser_takes_anything(view: object) -> None:
     assert isinstance(form.add_all_customers, bool)
 
 
-@FAST
-@given(
-    st.dictionaries(
-        st.sampled_from([ids.NAME, ids.DESCRIPTION, ids.ADD_ALL, ids.ANNOUNCE]), JSONISH
-    )
+_STATE_KEYS = {
+    ids.NAME: "value",
+    ids.DESCRIPTION: "value",
+    ids.ADD_ALL: "selected_options",
+    ids.ANNOUNCE: "selected_conversation",
+}
+_OPTIONS = st.lists(
+    JSONISH | st.just({"value": ids.ADD_ALL_OPTION}) | st.fixed_dictionaries({"value": JSONISH}),
+    max_size=3,
 )
+
+
+# What a text input may hold: typed text (spaces and line breaks around it included), or junk.
+_TYPED = HOSTILE_TEXT | HOSTILE_TEXT.map(lambda t: f"  {t}\n") | JSONISH
+
+
+def _state_value(block_id: str) -> st.SearchStrategy[object]:
+    """Slack's shape for the input with anything inside, or junk (which stands for a missing
+    input too): random junk alone almost never reaches the values, leaving the reading of them
+    untested."""
+    inner = _OPTIONS if block_id == ids.ADD_ALL else _TYPED
+    return inner.map(lambda v: {block_id: {_STATE_KEYS[block_id]: v}}) | JSONISH
+
+
+def _sent(values: dict, block_id: str) -> object:
+    element = values.get(block_id)
+    element = element.get(block_id) if isinstance(element, dict) else None
+    return element.get(_STATE_KEYS[block_id]) if isinstance(element, dict) else None
+
+
+@FAST
+@given(st.fixed_dictionaries({b: _state_value(b) for b in _STATE_KEYS}))
 def test_the_form_parser_takes_any_state_values(values: dict) -> None:
-    parse_create_form({"state": {"values": values}})
+    form = parse_create_form({"state": {"values": values}})
+
+    # Text comes back exactly as sent (trimming is validation's job); anything else is empty.
+    name, description = _sent(values, ids.NAME), _sent(values, ids.DESCRIPTION)
+    assert form.name == (name if isinstance(name, str) else "")
+    assert form.description == (description if isinstance(description, str) else "")
+    options = _sent(values, ids.ADD_ALL)
+    ticked = isinstance(options, list) and any(
+        isinstance(o, dict) and o.get("value") == ids.ADD_ALL_OPTION for o in options
+    )
+    assert form.add_all_customers is ticked
+    channel = _sent(values, ids.ANNOUNCE)
+    assert form.channel_id == (channel if isinstance(channel, str) and channel else None)
 
 
 @FAST
@@ -78,13 +124,46 @@ def test_validation_accepts_only_sendable_names(
     assert set(errors) <= {ids.NAME, ids.DESCRIPTION, ids.ANNOUNCE}
 
 
+# Text that starts with a sub-command (any case, or quoted to make it a name), then anything.
+_COMMANDISH = st.builds(
+    "{} {}".format,
+    st.sampled_from([*SUBCOMMANDS, "HELP", "List", '"list', "“status"]),
+    HOSTILE_TEXT,
+)
+
+
 @FAST
-@given(JSONISH)
+@given(JSONISH | _COMMANDISH)
 def test_the_command_parser_takes_anything(text: object) -> None:
     parsed = parse_command_text(text)
 
     assert parsed.subcommand in (None, *SUBCOMMANDS)
     assert all(unicodedata.category(ch) not in ("Cc", "Cs") for ch in parsed.rest)
+    if not isinstance(text, str):
+        assert (parsed.subcommand, parsed.rest) == (None, "")
+        return
+    # Only parts of the input, in their order, whitespace runs as one space.
+    assert parsed.rest == " ".join(parsed.rest.split())
+    assert _in_order(parsed.rest.replace(" ", ""), text)
+    if parsed.subcommand is not None:
+        assert _in_order(parsed.subcommand, text.lower())
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and not ch.isspace() for ch in text):
+        return
+    # Nothing was dropped: the input recomposes from what came back.
+    words = " ".join(text.split())
+    if parsed.subcommand is not None:
+        first, _, rest = words.partition(" ")
+        assert (first.lower(), rest) == (parsed.subcommand, parsed.rest)
+    else:
+        # A name in matching quotes loses them (so it may start with a reserved word).
+        quoted = len(words) >= 2 and (words[0], words[-1]) in {('"', '"'), ("“", "”"), ("'", "'")}
+        assert parsed.rest == (words[1:-1].strip() if quoted else words)
+
+
+def _in_order(needle: str, haystack: str) -> bool:
+    """`needle`'s characters appear in `haystack` in the same order (not necessarily together)."""
+    rest = iter(haystack)
+    return all(ch in rest for ch in needle)
 
 
 @FAST
@@ -101,6 +180,8 @@ SLACK_CHANNEL = st.just("") | st.from_regex(r"[CGD][A-Z0-9]{8,11}", fullmatch=Tr
 
 @FAST
 @given(SLACK_CHANNEL, HOSTILE_TEXT, HOSTILE_TEXT, st.integers(0, 200))
+@example("C0PUBLIC1", "🎉 Spring", "漢" * 1000, 7)  # too long for Slack: the description is cut
+@example("", "Spring", "x" * 2000 + "\x00" * 200, 0)  # escaped, each NUL is six bytes
 def test_signed_metadata_round_trips_and_any_change_is_caught(
     channel: str, name: str, description: str, position: int
 ) -> None:
@@ -109,8 +190,20 @@ def test_signed_metadata_round_trips_and_any_change_is_caught(
     index = position % len(text)
     flipped = text[:index] + ("A" if text[index] != "A" else "B") + text[index + 1 :]
 
-    assert decode_metadata(SIGNER, text) is not None
-    assert len(text.encode("utf-8", "surrogatepass")) <= 3000  # however Slack counts
+    size = len(text.encode("utf-8", "surrogatepass"))
+    decoded = decode_metadata(SIGNER, text)
+    assert decoded is not None
+    origin, back = decoded
+    assert origin == Origin(channel or None)
+    assert back is not None
+    assert (back.name, back.add_all_customers, back.channel_id) == (name, True, channel or None)
+    # The description is kept whole, or cut by no more characters than it was bytes too long.
+    assert description.startswith(back.description)
+    if back.description != description:
+        dropped = json.dumps(description[len(back.description) :], ensure_ascii=False)[1:-1]
+        over = size + len(dropped.encode("utf-8", "surrogatepass")) - 3000
+        assert 0 < len(description) - len(back.description) <= over
+    assert size <= 3000  # however Slack counts
     assert decode_metadata(SIGNER, flipped) is None
 
 
@@ -147,7 +240,26 @@ def test_any_bunce_answer_maps_to_a_typed_error(status: int, body: dict | None, 
 
     assert isinstance(error, BunceError)
     assert retry_after_seconds(retry) >= 0
-    str(error)
+    assert error.status == status
+    assert str(error).endswith(f"(HTTP {status})")
+    if status >= 500:
+        assert type(error) is BunceUnavailableError and not error.certainly_not_processed
+    elif status == 429:
+        assert isinstance(error, BunceRateLimited) and error.certainly_not_processed
+        assert abs(error.retry_after - retry_after_seconds(retry)) < 1  # an HTTP-date ticks
+    elif status in (400, 422):
+        assert type(error) is BunceValidationError and error.message  # Bunce's words, or ours
+    elif status in (401, 403):
+        # A JSON refusal is Bunce's verdict on the key; a bodyless one came from a proxy.
+        expected = BunceAuthError if body is not None else BunceUnavailableError
+        assert type(error) is expected
+    elif 200 <= status < 300:
+        # A 2xx that says it failed, or can't be read, may still have created the segment.
+        assert type(error) is (BunceError if body is not None else BunceUnavailableError)
+        assert not error.certainly_not_processed
+    else:
+        assert type(error) is BunceError
+        assert error.certainly_not_processed is (status in (404, 405))
 
 
 @FAST
@@ -176,7 +288,7 @@ def test_fitted_text_never_exceeds_its_limit_and_pings_nobody(text: str) -> None
 def test_hostile_submissions_through_the_app_never_500_and_never_reach_bunce_invalid(
     harness: Harness, name: str, description: str, junk: object
 ) -> None:
-    if not harness.services.keys.has("T0001"):
+    if harness.services.keys.info("T0001") is None:
         harness.store_key()
     view = harness.open_modal()
     state = state_for(name, description)

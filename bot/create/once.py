@@ -243,20 +243,20 @@ class _Look:
 
     def find(self) -> Segment | object | None:
         """Ours by marker; else the one segment named like ours that is new since the baseline
-        and carries nobody's marker; _UNKNOWN when several could be ours."""
+        and carries nobody's marker; _UNKNOWN when several could be ours, or when one could be
+        and there is no baseline to tell (the namesake read before the first POST failed)."""
         new_namesakes: list[Segment] = []
         for segment in self.walk():
             found = marker_of(segment.description)
             if found == self.marker:
                 return segment
             if (
-                self.baseline is not None
-                and found is None
-                and segment.id not in self.baseline
+                found is None
+                and (self.baseline is None or segment.id not in self.baseline)
                 and _same_name(segment.name, self.name)
             ):
                 new_namesakes.append(segment)
-        if len(new_namesakes) == 1:
+        if len(new_namesakes) == 1 and self.baseline is not None:
             logger.info("reconcile: found by name (Bunce did not keep the marker)")
             return new_namesakes[0]
         return _UNKNOWN if new_namesakes else None

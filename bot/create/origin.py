@@ -36,12 +36,20 @@ def encode_metadata(signer: MetadataSigner, origin: Origin, form: SegmentForm | 
     text = signer.sign(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     size = slack_length(text)
     if size > PRIVATE_METADATA_MAX and form is not None and form.description:
-        # Keep the reply path, shorten the description: every character dropped frees at least
-        # one byte, so one pass is enough.
-        overflow = size - PRIVATE_METADATA_MAX
-        shorter = form.description[: max(len(form.description) - overflow, 0)]
+        # Keep the reply path, shorten the description by what it overflows: one pass is enough.
+        shorter = _cut(form.description, size - PRIVATE_METADATA_MAX)
         return encode_metadata(signer, origin, _replace_description(form, shorter))
     return text
+
+
+def _cut(text: str, overflow: int) -> str:
+    """The longest prefix whose dropped tail frees `overflow` bytes as serialised (a 4-byte
+    emoji frees four, so multibyte text keeps as much as fits)."""
+    end, freed = len(text), 0
+    while end > 0 and freed < overflow:
+        end -= 1
+        freed += slack_length(json.dumps(text[end], ensure_ascii=False)) - 2  # minus the quotes
+    return text[:end]
 
 
 def _replace_description(form: SegmentForm, description: str) -> SegmentForm:

@@ -72,3 +72,7 @@ ADD_PEOPLE_SEGMENT = "people_segment"
 ADD_PEOPLE_PASTE = "people_paste"
 ADD_PEOPLE_RETRY = "people_retry"
 NEW_SEGMENT_OPTION = "__new_segment__"
+# Buttons that open the create form from elsewhere: App Home, and the list's "Create segment
+# '<words>'" offer (its value is a signed {"n": name}).
+HOME_CREATE = "home_create_segment"
+CREATE_NAMED = "create_named_segment"

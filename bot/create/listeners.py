@@ -20,8 +20,9 @@ from bot.create.views import (
 from bot.create.worker import SubmissionWorker
 from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED
 from bot.slack.calls import call
+from bot.slack.metadata import read_value
 from bot.slack.modals import open_view
-from bot.slack.payload import bind
+from bot.slack.payload import action_value, bind
 from bot.store.db import StoreError
 from bot.tenant import Workspace
 from bot.workspace.views import build_refusal_view
@@ -33,6 +34,8 @@ def register(app: App, deps: CreateDeps, worker: SubmissionWorker) -> None:
     app.view(ids.CREATE_VIEW)(bind(handle_create_submission, deps=deps, worker=worker))
     app.action(ids.RETRY_ACTION)(bind(handle_retry_action, deps=deps))
     app.shortcut(ids.CREATE_SHORTCUT)(bind(handle_create_shortcut, deps=deps))
+    app.action(ids.HOME_CREATE)(bind(handle_create_button, deps=deps))
+    app.action(ids.CREATE_NAMED)(bind(handle_create_button, deps=deps))
 
 
 def handle_create_submission(
@@ -85,6 +88,19 @@ def handle_create_shortcut(
 ) -> None:
     ack()
     form = create_form(Workspace.from_context(context), Origin(), "", deps)
+    open_view(client, body, build_refusal_view(form) if isinstance(form, str) else form)
+
+
+def handle_create_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, *, deps: CreateDeps
+) -> None:
+    """App Home's "Create segment", and the list's offer to create a segment by that name."""
+    ack()
+    data = read_value(deps.signer, action_value(body)) or {}
+    name = data.get("n") if isinstance(data.get("n"), str) else ""
+    channel = (body.get("channel") or {}).get("id")
+    origin = Origin(channel_id=channel, response_url=body.get("response_url") if channel else None)
+    form = create_form(Workspace.from_context(context), origin, name, deps)
     open_view(client, body, build_refusal_view(form) if isinstance(form, str) else form)
 
 

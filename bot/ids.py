@@ -76,3 +76,11 @@ NEW_SEGMENT_OPTION = "__new_segment__"
 # '<words>'" offer (its value is a signed {"n": name}).
 HOME_CREATE = "home_create_segment"
 CREATE_NAMED = "create_named_segment"
+# The create form's "Don't share a card" box, and the success view's "Share it now" picker.
+NO_SHARE = "no_share"
+NO_SHARE_OPTION = "no_card"
+SHARE_PICK = "share_pick"
+# Segment search options that stand for no segment (the list is still loading, or couldn't be
+# read): choosing one and submitting is refused inline, saying what to do.
+SEGMENTS_LOADING_OPTION = "__segments_loading__"
+SEGMENTS_UNREACHABLE_OPTION = "__segments_unreachable__"

@@ -12,11 +12,19 @@ NOT_CONNECTED = (
     f"A workspace admin connects it with `{ids.COMMAND} connect` or from the app's Home tab."
 )
 
+
+def not_connected(who: str) -> str:
+    """NOT_CONNECTED naming who can connect (AdminPolicy.who)."""
+    return (
+        "This workspace isn't connected to Bunce yet, so segments can't be created from Slack. "
+        f"Ask {who} to connect it with `{ids.COMMAND} connect` or from the app's Home tab."
+    )
+
+
 TAMPERED = (
     f"This form could not be verified, so nothing was done. Close it and run `{ids.COMMAND}` again."
 )
 
 STORE_UNAVAILABLE = (
-    "Sorry, the app can't reach its database right now, so nothing was created. "
-    "Please try again in a minute."
+    "Sorry, I can't reach my database right now, so nothing changed. Please try again in a minute."
 )

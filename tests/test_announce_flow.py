@@ -32,7 +32,7 @@ def test_public_channel_without_membership_is_joined_then_posted(harness: Harnes
     assert posts[0].response["error"] == "not_in_channel"
     assert posts[1].response["ok"] is True
     assert harness.slack.messages(OTHER_PUBLIC)
-    assert "Announced in <#C0OTHER>" in json.dumps(harness.slack.calls("views.update")[-1].args)
+    assert "Shared in <#C0OTHER>" in json.dumps(harness.slack.calls("views.update")[-1].args)
 
 
 def test_private_channel_gets_the_card_through_the_modals_response_url(harness: Harness) -> None:
@@ -78,7 +78,7 @@ def test_nowhere_to_post_still_reports_success_and_says_where_it_is(harness: Har
     assert_valid_modal(final)
     text = json.dumps(final)
     assert final["title"]["text"] == "Segment created"
-    assert "couldn't post its card" in text
+    assert "couldn't post the segment's card" in text
     assert "/invite" in text
     assert len(harness.bunce.segments(LIVE_KEY)) == 1
 
@@ -115,7 +115,7 @@ def test_closed_modal_means_the_user_is_told_privately(harness: Harness) -> None
     note = harness.slack.wait_for_response_posts(1)[0].body
     harness.background.wait_idle()
     assert note["response_type"] == "ephemeral"
-    assert "was created in Bunce" in note["text"]
+    assert "is in Bunce" in note["text"]
     assert len(harness.slack.response_posts()) == 1
     assert harness.slack.messages(CHANNEL)  # the card went to the channel as usual
 

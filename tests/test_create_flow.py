@@ -170,7 +170,7 @@ def test_progress_view_is_the_ack_and_result_replaces_it(harness: Harness) -> No
     fields = json.dumps(update.args["view"])
     segment = harness.bunce.segments(LIVE_KEY)[0]
     assert segment["id"] in fields
-    assert "Announced in <#C0PUBLIC>" in fields
+    assert "Shared in <#C0PUBLIC>" in fields
 
 
 def test_create_falls_back_to_the_singular_path_on_404(harness: Harness) -> None:
@@ -237,6 +237,11 @@ def test_bunce_failures_show_an_actionable_error_and_post_no_card(
     assert shown["title"]["text"] == "Segment not created"
     assert words in json.dumps(shown)
     assert "Kept description" in json.dumps(shown)  # what was typed is kept
+    # Only a form Bunce refused is offered for editing, a passing failure is offered again, and
+    # a rejected key needs an admin first (nothing to retry).
+    steps = {422: ["Edit and retry"], 401: []}.get(fault.get("status"), ["Try again"])
+    actions = [b for b in shown["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for b in actions for e in b["elements"]] == steps
     assert harness.slack.calls("chat.postMessage") == []
     assert harness.bunce.segments(LIVE_KEY) == []
 

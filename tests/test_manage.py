@@ -194,7 +194,7 @@ def test_global_shortcut_opens_the_form_with_the_default_channel(harness: Harnes
     view = harness.slack.wait_for("views.open")[0].args["view"]
     assert_valid_modal(view)
     announce = next(b for b in view["blocks"] if b["block_id"] == ids.ANNOUNCE)
-    assert announce["optional"] is False
+    assert announce["optional"] is True  # "Don't share a card" may leave it empty
     assert announce["element"]["initial_conversation"] == "C0DEFAULT"
 
 
@@ -211,3 +211,18 @@ def test_open_in_bunce_link_when_configured(fake_slack, fake_bunce, sqlite_url) 
 
         link = buttons(card, ids.OPEN_IN_BUNCE)[0]
         assert link["url"] == f"https://app.bunce.so/segments/{segment_id}"
+
+
+def test_paging_a_search_keeps_its_offer_to_create_by_that_name(harness: Harness) -> None:
+    harness.store_key()
+    seed(harness, 12, prefix="VIPs")
+    first = list_message(harness, "List VIPs")
+    offer = buttons(first, ids.CREATE_NAMED)
+    assert [b["text"]["text"] for b in offer] == ["Create segment “List VIPs”"]
+
+    _, url = click(harness, first, buttons(first, ids.LIST_NEXT)[0])
+
+    second = harness.slack.wait_for_response_posts(1, token=url.rsplit("/", 1)[1])[0].body
+    assert "page 2 of 2" in second["text"]
+    assert [b["value"] for b in buttons(second, ids.CREATE_NAMED)] == [offer[0]["value"]]
+    assert_valid_message(second)

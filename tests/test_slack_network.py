@@ -69,7 +69,7 @@ def test_a_card_post_whose_answer_is_lost_is_never_posted_twice(h: Harness) -> N
     assert len(h.slack.calls("chat.postMessage")) == 1
     text = json.dumps(final_view(h))
     assert "didn't confirm" in text and "<#C0PUBLIC>" in text
-    assert "Announced in" not in text
+    assert "Shared in" not in text
     assert len(h.bunce.segments(LIVE_KEY)) == 1
 
 

@@ -29,7 +29,7 @@ def segment(**changes: object) -> Segment:
 
 
 def test_card_golden() -> None:
-    card = build_segment_card(segment(), "U1", "live")
+    card = build_segment_card(segment(), "live", creator_id="U1")
 
     assert_valid_message(card)
     assert card["text"] == "New Bunce segment: Spring launch VIPs, created by <@U1>"
@@ -38,8 +38,7 @@ def test_card_golden() -> None:
     assert blocks[ids.CARD_DESCRIPTION]["text"]["text"] == "Bought in March"
     fields = [f["text"] for f in blocks[ids.CARD_FIELDS]["fields"]]
     assert fields == [
-        "*All customers*\nYes",
-        "*Type*\nautomatic",
+        "*Customers*\nAll customers",
         "*Created by*\n<@U1>",
         "*Created*\n<!date^1733387416^{date_short_pretty} at {time}|2024-12-05 08:30 UTC>",
     ]
@@ -53,7 +52,7 @@ def test_card_escapes_injection_everywhere() -> None:
         type="<!everyone>",
     )
 
-    card = build_segment_card(hostile, "U1", "live")
+    card = build_segment_card(hostile, "live", creator_id="U1")
 
     # plain_text is never parsed by Slack; everything mrkdwn (and the fallback) must be escaped.
     mrkdwn = [card["text"]] + [
@@ -66,24 +65,51 @@ def test_card_escapes_injection_everywhere() -> None:
 
 
 def test_card_fits_block_kit_limits_for_huge_values() -> None:
-    card = build_segment_card(segment(name="N" * 300, description="<" * 3000), "U1", "sandbox")
+    card = build_segment_card(
+        segment(name="N" * 300, description="<" * 3000), "sandbox", creator_id="U1"
+    )
 
     assert_valid_message(card)
     assert "sandbox" in str(card["blocks"])
 
 
-def test_card_without_description_or_date() -> None:
+def test_card_without_description_or_date_states_neither() -> None:
+    """No "Created: just now" for a date Bunce didn't give, no description block when empty."""
     card = build_segment_card(
-        segment(description=None, created_at=None, all_customers=False), "U1", "live"
+        segment(description=None, created_at=None, all_customers=False, customers_count=0),
+        "live",
+        creator_id="U1",
     )
 
     assert_valid_message(card)
     assert ids.CARD_DESCRIPTION not in {b.get("block_id") for b in card["blocks"]}
-    assert "*All customers*\nNo" in json.loads(json.dumps(card))["blocks"][1]["fields"][0]["text"]
+    fields = [f["text"] for f in card["blocks"][1]["fields"]]
+    assert fields == ["*Customers*\nNone yet: add some with *Add customers*", "*Created by*\n<@U1>"]
+    assert "just now" not in json.dumps(card)
+
+
+def test_a_card_names_no_creator_it_does_not_know_and_says_who_shared_it() -> None:
+    """Sharing a segment made in Bunce must not credit the person who clicked Share."""
+    card = build_segment_card(segment(customers_count=1234), "live", shared_by="U7")
+
+    assert_valid_message(card)
+    text = json.dumps(card)
+    assert "Created by" not in text
+    assert card["text"] == "Bunce segment: Spring launch VIPs, shared by <@U7>"
+    blocks = {b["block_id"]: b for b in card["blocks"]}
+    assert "Shared by <@U7>" in blocks[ids.CARD_CONTEXT]["elements"][0]["text"]
+    assert blocks[ids.CARD_FIELDS]["fields"][0]["text"] == "*Customers*\nAll customers (1,234)"
+
+
+def test_no_type_jargon_on_the_card() -> None:
+    card = build_segment_card(segment(type="automatic"), "live", creator_id="U1")
+
+    assert "automatic" not in json.dumps(card) and "*Type*" not in json.dumps(card)
 
 
 def test_sentences_say_what_to_do_and_never_leak_internals() -> None:
-    assert "reconnect" in sentence_for(CreateResult(problem=Problem.KEY_REJECTED))
+    rejected = sentence_for(CreateResult(problem=Problem.KEY_REJECTED), "<@U0INSTALLER>")
+    assert "replace the key" in rejected and "<@U0INSTALLER>" in rejected
     assert "try again" in sentence_for(CreateResult(problem=Problem.UNAVAILABLE)).lower()
     invalid = sentence_for(CreateResult(problem=Problem.INVALID, bunce_message="<!channel> bad"))
     assert "&lt;!channel&gt; bad" in invalid

@@ -74,7 +74,7 @@ def test_sandbox_workspaces_are_labelled() -> None:
 
 
 def test_result_views_are_valid_and_escape_bunce_text() -> None:
-    success = build_success_view(SEGMENT, ":mega: Announced in <#C1>.")
+    success = build_success_view(SEGMENT, ":mega: Shared in <#C1>.")
     progress = build_progress_view(SegmentForm("<!here>"))
     error = build_error_view("Bunce is down.", SegmentForm("<@U1>", "<!channel>"), "{}")
 

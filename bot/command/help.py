@@ -1,19 +1,24 @@
-"""What `/segment help` (and an unknown sub-command) answers."""
+"""What `/segment help` answers: the sub-commands, and the rule that leaves names free."""
 
 from __future__ import annotations
 
 from bot import ids
 from bot.slack.blocks import Message, ephemeral
 
+_C = ids.COMMAND
 USAGE = (
-    f"*{ids.COMMAND}* creates a customer segment in Bunce and announces it here.\n"
-    f"• `{ids.COMMAND}` opens the form\n"
-    f"• `{ids.COMMAND} Spring launch VIPs` opens it with the name filled in\n"
-    f'• `{ids.COMMAND} "List of VIPs"`: quote a name that starts with a reserved word\n'
-    f"• `{ids.COMMAND} list [words]` lists the workspace's segments (share or edit them)\n"
-    f"• `{ids.COMMAND} status` says whether this workspace is connected to Bunce\n"
-    f"• `{ids.COMMAND} connect` / `{ids.COMMAND} disconnect` (admins) manage the Bunce key\n"
-    f"• `{ids.COMMAND} help` shows this message\n"
+    f"*{_C}* creates a customer segment in Bunce and announces it here.\n"
+    f"• `{_C}` opens the form\n"
+    f"• `{_C} Spring launch VIPs` opens it with the name filled in\n"
+    f"• `{_C} list [words]` lists the workspace's segments, or those matching the words "
+    "(share or edit them)\n"
+    f"• `{_C} status` says whether this workspace is connected to Bunce\n"
+    f"• `{_C} connect` / `{_C} disconnect` (admins) manage the Bunce key\n"
+    f"• `{_C} help` shows this message\n"
+    "*Names that start with these words:* `help`, `status`, `connect` and `disconnect` are "
+    f"commands only when typed alone, so `{_C} Help desk users` creates “Help desk users”. "
+    f"`{_C} list VIPs` searches, and its answer offers *Create segment “list VIPs”*. "
+    f'Quote a name to be explicit: `{_C} "List of VIPs"`.\n'
     "Shortcuts: *Create Bunce segment* (⚡ menu) and, on any message, *Add people to "
     "segment*. The app's Home tab shows recent segments."
 )

@@ -67,9 +67,9 @@ def handle_segment_command(
         _status(ack, workspace, features.workspace)
     elif parsed.subcommand == "list":
         ack(**ephemeral(":mag: Looking up segments in Bunce…"))
-        job = (features.manage, client, workspace, user, parsed.rest, 1, respond)
+        job = (features.manage, client, workspace, user, parsed.rest, 1, respond, parsed.lead)
         features.manage.background.submit(send_list, *job)
-    elif parsed.subcommand is not None:
+    elif parsed.subcommand == "help":
         ack(**build_help_message())
     else:
         _create(ack, command, client, workspace, parsed.rest, respond, features.create)

@@ -11,6 +11,7 @@ from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.cards import CardStore
 from bot.store.submissions import SubmissionStore
+from bot.workspace.admins import AdminPolicy
 from bot.workspace.lookup import WorkspaceLookup
 
 
@@ -24,3 +25,5 @@ class CreateDeps:
     signer: MetadataSigner
     card_maker: CardMaker
     background: Executor
+    # Failures that need an admin name them.
+    admins: AdminPolicy

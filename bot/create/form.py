@@ -14,18 +14,24 @@ from bot.bunce.models import Segment
 NAME_MAX = 255
 DESCRIPTION_MAX = 1000
 
+# Stored as the submission's channel when the person chose not to share a card (a test or a
+# private segment): the column predates the choice, and no Slack conversation id is "-".
+NO_SHARE = "-"
+
 # Bidirectional overrides and isolates can make a name read differently from what it is.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
 class SegmentForm:
-    """What the person typed in the create modal, trimmed."""
+    """What the person typed in the create modal, trimmed. `share`: post the segment's card in
+    `channel_id` (the default; unticked for a test or private segment)."""
 
     name: str
     description: str = ""
     add_all_customers: bool = False
     channel_id: str | None = None
+    share: bool = True
 
     def normalised(self) -> SegmentForm:
         return SegmentForm(
@@ -33,7 +39,20 @@ class SegmentForm:
             description=self.description.strip(),
             add_all_customers=self.add_all_customers,
             channel_id=self.channel_id or None,
+            share=self.share,
         )
+
+    @property
+    def stored_channel(self) -> str | None:
+        """The submission's channel column: where to share, or NO_SHARE."""
+        return self.channel_id if self.share else NO_SHARE
+
+    @classmethod
+    def from_stored(
+        cls, name: str, description: str, add_all: bool, channel: str | None
+    ) -> SegmentForm:
+        share = channel != NO_SHARE
+        return cls(name, description, add_all, channel if share else None, share)
 
 
 class Problem(Enum):
@@ -71,7 +90,9 @@ def _bad_characters(text: str, *, allow_newlines: bool) -> bool:
 
 def input_hash(form: SegmentForm) -> str:
     """Identifies what was submitted: the same view with the same values is one submission."""
-    data = [form.name, form.description, form.add_all_customers, form.channel_id]
+    data: list[object] = [form.name, form.description, form.add_all_customers, form.channel_id]
+    if not form.share:
+        data.append(False)  # appended only then: hashes of shared forms stay as they were
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
@@ -91,6 +112,8 @@ def validate(form: SegmentForm) -> dict[str, str]:
         )
     elif _bad_characters(description, allow_newlines=True):
         errors[ids.DESCRIPTION] = "Remove control characters from the description."
-    if not form.channel_id:
-        errors[ids.ANNOUNCE] = "Choose a conversation to announce the segment in."
+    if form.share and not form.channel_id:
+        errors[ids.ANNOUNCE] = (
+            "Choose a conversation to share the segment's card in, or tick “Don't share a card”."
+        )
     return errors

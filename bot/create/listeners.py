@@ -18,7 +18,7 @@ from bot.create.views import (
     parse_create_form,
 )
 from bot.create.worker import SubmissionWorker
-from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE, TAMPERED
+from bot.sentences import STORE_UNAVAILABLE, TAMPERED, not_connected
 from bot.slack.calls import call
 from bot.slack.metadata import read_value
 from bot.slack.modals import open_view
@@ -116,7 +116,7 @@ def create_form(
         logger.exception("key lookup failed %s", workspace.log_fields())
         return STORE_UNAVAILABLE
     if info is None:
-        return NOT_CONNECTED
+        return not_connected(deps.admins.who(workspace))
     channel = settings.default_channel_id if settings else None
     prefill = SegmentForm(name=name, channel_id=channel)
     return build_create_modal(encode_metadata(deps.signer, origin), prefill, info.environment)

@@ -10,11 +10,16 @@ from slack_sdk import WebClient
 from bot.bunce import Segment
 from bot.create import messages
 from bot.create.deps import CreateDeps
-from bot.create.form import CreateResult, Problem, SegmentForm
+from bot.create.form import NO_SHARE, CreateResult, Problem, SegmentForm
 from bot.create.marker import strip_marker
 from bot.create.origin import Origin, encode_metadata
-from bot.create.views import build_error_view, build_success_view, build_unconfirmed_view
-from bot.slack.metadata import MetadataSigner
+from bot.create.views import (
+    NextStep,
+    build_error_view,
+    build_success_view,
+    build_unconfirmed_view,
+)
+from bot.slack.metadata import sign_value
 from bot.slack.modals import update_view
 from bot.slack.posting import Delivery, announce, notify_user
 from bot.store.db import StoreError
@@ -32,8 +37,11 @@ def announce_segment(
     environment: str,
     deps: CreateDeps,
 ) -> Delivery:
-    """To the chosen conversation (in the command's thread only there), else the fallbacks."""
-    card = deps.card_maker.card(segment, record.user_id, environment)
+    """To the chosen conversation (in the command's thread only there), else the fallbacks;
+    nowhere when the person chose not to share a card."""
+    if record.channel_id == NO_SHARE:
+        return Delivery(None, "none", error="not_shared")
+    card = deps.card_maker.card(fresh(segment), environment, creator_id=record.user_id)
     channel = record.channel_id or record.origin_channel_id or ""
     same_place = channel == record.origin_channel_id
     return announce(
@@ -62,7 +70,7 @@ def audit_created(record: SubmissionRecord, deps: CreateDeps) -> None:
             team_id=record.team_id,
             enterprise_id=record.enterprise_id,
             user_id=record.user_id,
-            channel_id=record.announced_channel_id or record.channel_id,
+            channel_id=record.announced_channel_id or form_of(record).channel_id,
             segment_id=record.segment_id,
             segment_name=record.segment_name,
         )
@@ -71,32 +79,67 @@ def audit_created(record: SubmissionRecord, deps: CreateDeps) -> None:
 
 
 def tell_outcome(
-    client: WebClient, record: SubmissionRecord, segment: Segment | None, signer: MetadataSigner
+    client: WebClient, record: SubmissionRecord, segment: Segment | None, deps: CreateDeps
 ) -> bool:
     """In the modal if it is still open, else privately; False if neither reached the person."""
     if record.state == State.FAILED:
-        result = CreateResult(
-            problem=_problem(record.failure), bunce_message=record.failure_message
-        )
-        sentence = messages.sentence_for(result)
-        form = SegmentForm(
-            record.name, record.description, record.add_all_customers, record.channel_id
-        )
-        view = build_error_view(sentence, form, encode_metadata(signer, _origin(record), form))
-        notice = messages.failed_notice(record.name, sentence)
+        view, notice = _failure(record, deps)
     else:
-        shown = segment or segment_from_record(record)
-        shown = dataclasses.replace(shown, description=strip_marker(shown.description))
-        note = messages.announcement_note(
-            record.announced_channel_id or record.channel_id,
-            posted=bool(record.announced_channel_id),
-            unconfirmed=record.announcement_unconfirmed,
-        )
-        view = build_success_view(shown, note)
-        notice = messages.created_notice(shown, note)
+        view, notice = _success(record, segment, deps)
     if update_view(client, record.view_id, view):
         return True
     return notify_user(client, record.user_id, notice, response_url=record.response_url)
+
+
+def _failure(record: SubmissionRecord, deps: CreateDeps) -> tuple[dict, dict]:
+    problem = _problem(record.failure)
+    result = CreateResult(problem=problem, bunce_message=record.failure_message)
+    step = messages.next_step(problem)
+    # Naming the admins reads the installer: only where an admin must act.
+    who = deps.admins.who(workspace_of(record)) if step is NextStep.NONE else ""
+    sentence = messages.sentence_for(result, who) if who else messages.sentence_for(result)
+    form = form_of(record)
+    metadata = encode_metadata(deps.signer, _origin(record), form)
+    view = build_error_view(sentence, form, metadata, step)
+    return view, messages.failed_notice(record.name, sentence)
+
+
+def success_view(record: SubmissionRecord, segment: Segment | None, deps: CreateDeps) -> dict:
+    return _success(record, segment, deps)[0]
+
+
+def _success(
+    record: SubmissionRecord, segment: Segment | None, deps: CreateDeps
+) -> tuple[dict, dict]:
+    shown = fresh(segment or segment_from_record(record))
+    shown = dataclasses.replace(shown, description=strip_marker(shown.description))
+    posted = bool(record.announced_channel_id)
+    chose_not = record.channel_id == NO_SHARE
+    channel = record.announced_channel_id or form_of(record).channel_id
+    state = {
+        "posted": posted,
+        "unconfirmed": record.announcement_unconfirmed,
+        "chose_not": chose_not,
+    }
+    note = messages.card_note(channel, **state)
+    share = (
+        None
+        if posted and not record.announcement_unconfirmed
+        else sign_value(deps.signer, {"id": shown.id})
+    )
+    url = deps.card_maker.bunce_url(shown.id)
+    view = build_success_view(shown, note, bunce_url=url, share_value=share)
+    notice = messages.created_notice(
+        shown, messages.card_note(channel, **state, how=messages.FROM_LIST), url
+    )
+    return view, notice
+
+
+def fresh(segment: Segment) -> Segment:
+    """A segment just created without "all customers" is empty, whether or not Bunce said so."""
+    if segment.all_customers or segment.customers_count is not None:
+        return segment
+    return dataclasses.replace(segment, customers_count=0)
 
 
 def tell_unconfirmed(client: WebClient, record: SubmissionRecord) -> None:
@@ -116,7 +159,9 @@ def _problem(code: str | None) -> Problem:
 
 
 def form_of(record: SubmissionRecord) -> SegmentForm:
-    return SegmentForm(record.name, record.description, record.add_all_customers, record.channel_id)
+    return SegmentForm.from_stored(
+        record.name, record.description, record.add_all_customers, record.channel_id
+    )
 
 
 def segment_from_record(record: SubmissionRecord) -> Segment:

@@ -14,9 +14,8 @@ from bot.create import messages
 from bot.create.deps import CreateDeps
 from bot.create.form import SegmentForm, input_hash
 from bot.create.origin import Origin, encode_metadata
-from bot.create.outcome import form_of, segment_from_record
-from bot.create.views import build_error_view, build_progress_view, build_success_view
-from bot.sentences import STORE_UNAVAILABLE
+from bot.create.outcome import form_of, success_view
+from bot.create.views import NextStep, build_error_view, build_progress_view
 from bot.store.db import StoreError
 from bot.store.submissions import State, SubmissionDraft, SubmissionRecord
 from bot.tenant import Workspace
@@ -41,10 +40,10 @@ def open_submission(
     except StoreError:
         logger.exception("could not record submission %s", workspace.log_fields())
         metadata = encode_metadata(deps.signer, origin, form)
-        return build_error_view(STORE_UNAVAILABLE, form, metadata), None
+        return build_error_view(messages.STORE_DOWN, form, metadata, NextStep.TRY_AGAIN), None
     if not fresh:
         logger.info("second submit of view=%s attached to %s", record.view_id, record.id)
-        return view_of(record), None
+        return view_of(record, deps), None
     return build_progress_view(form), record
 
 
@@ -62,7 +61,7 @@ def draft_of(
         name=form.name,
         description=form.description,
         add_all_customers=form.add_all_customers,
-        channel_id=form.channel_id,
+        channel_id=form.stored_channel,
         origin_channel_id=origin.channel_id,
         thread_ts=origin.thread_ts,
         response_url=origin.response_url,
@@ -81,13 +80,8 @@ def _response_url(body: dict[str, Any], channel_id: str | None) -> str | None:
     return None
 
 
-def view_of(record: SubmissionRecord) -> dict[str, Any]:
+def view_of(record: SubmissionRecord, deps: CreateDeps) -> dict[str, Any]:
     """What a repeated submit shows: the outcome if known, else the same progress view."""
     if record.state == State.ANNOUNCED:
-        note = messages.announcement_note(
-            record.announced_channel_id or record.channel_id,
-            posted=bool(record.announced_channel_id),
-            unconfirmed=record.announcement_unconfirmed,
-        )
-        return build_success_view(segment_from_record(record), note)
+        return success_view(record, None, deps)
     return build_progress_view(form_of(record))

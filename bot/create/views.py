@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from bot import ids
 from bot.bunce.models import Segment
+from bot.create.card import customers_text
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX, SegmentForm
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.mrkdwn import fit, truncate
@@ -57,6 +59,18 @@ def build_create_modal(
     }
     if form.channel_id:
         announce["initial_conversation"] = form.channel_id
+    no_share_option = {
+        "text": plain("Don't share a card"),
+        "description": plain("For a test segment, or one the channel doesn't need to see."),
+        "value": ids.NO_SHARE_OPTION,
+    }
+    no_share: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ids.NO_SHARE,
+        "options": [no_share_option],
+    }
+    if not form.share:
+        no_share["initial_options"] = [no_share_option]
     blocks: list[dict[str, Any]] = [
         _input(ids.NAME, "Segment name", name),
         _input(ids.DESCRIPTION, "Description", description, optional=True),
@@ -70,10 +84,12 @@ def build_create_modal(
         ),
         _input(
             ids.ANNOUNCE,
-            "Announce in",
+            "Share in",
             announce,
-            hint="A card announcing the new segment is posted here.",
+            optional=True,
+            hint="A card about the new segment is posted here, so the channel knows it exists.",
         ),
+        _input(ids.NO_SHARE, "Card", no_share, optional=True),
     ]
     if environment == "sandbox":
         blocks.append(context(":test_tube: This workspace is connected to a Bunce *sandbox*."))
@@ -110,17 +126,19 @@ def parse_create_form(view: object, default_channel: str | None = None) -> Segme
     def value(block_id: str, key: str) -> object:
         return _dig(values, block_id, block_id, key)
 
-    selected = value(ids.ADD_ALL, "selected_options")
-    add_all = isinstance(selected, list) and any(
-        isinstance(option, dict) and option.get("value") == ids.ADD_ALL_OPTION
-        for option in selected
-    )
     channel = value(ids.ANNOUNCE, "selected_conversation")
     return SegmentForm(
         name=_text(value(ids.NAME, "value")),
         description=_text(value(ids.DESCRIPTION, "value")),
-        add_all_customers=add_all,
+        add_all_customers=_ticked(value(ids.ADD_ALL, "selected_options"), ids.ADD_ALL_OPTION),
         channel_id=channel if isinstance(channel, str) and channel else default_channel,
+        share=not _ticked(value(ids.NO_SHARE, "selected_options"), ids.NO_SHARE_OPTION),
+    )
+
+
+def _ticked(selected: object, option_value: str) -> bool:
+    return isinstance(selected, list) and any(
+        isinstance(option, dict) and option.get("value") == option_value for option in selected
     )
 
 
@@ -160,48 +178,70 @@ def build_unconfirmed_view(name: str) -> View:
     return build_notice(TITLE, text, callback_id=ids.PROGRESS_VIEW)
 
 
-def build_success_view(segment: Segment, announcement: str) -> View:
-    """The outcome: what Bunce created, and where the card went (`announcement` is mrkdwn)."""
-    return {
+def build_success_view(
+    segment: Segment,
+    note: str,
+    *,
+    bunce_url: str | None = None,
+    share_value: str | None = None,
+) -> View:
+    """The outcome: what Bunce created and what to do next. `note` (mrkdwn) says where the card
+    went; `share_value` (the signed segment id) adds "Share it in…" when no card was posted."""
+    blocks: list[dict[str, Any]] = [
+        section(f":white_check_mark: *{fit(segment.name, 2800)}* is in Bunce."),
+        section(f"*Customers*\n{customers_text(segment)}"),
+        context(note),
+    ]
+    if share_value is not None:
+        picker = {
+            "type": "conversations_select",
+            "action_id": ids.SHARE_PICK,
+            "placeholder": plain("Share its card in…"),
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        }
+        blocks.append({"type": "actions", "block_id": ids.SHARE_PICK, "elements": [picker]})
+    if bunce_url:
+        link = button("Open in Bunce", ids.OPEN_IN_BUNCE)
+        link["url"] = bunce_url
+        blocks.append({"type": "actions", "block_id": ids.OPEN_IN_BUNCE, "elements": [link]})
+    blocks.append(context(f"Segment ID `{fit(segment.id, 200)}`"))
+    view: View = {
         "type": "modal",
         "callback_id": ids.RESULT_VIEW,
         "title": plain("Segment created"),
-        "close": plain("Done"),
-        "blocks": [
-            section(f":white_check_mark: *{fit(segment.name, 2800)}* was created in Bunce."),
-            {
-                "type": "section",
-                "fields": [
-                    {"type": "mrkdwn", "text": f"*Segment ID*\n`{fit(segment.id, 1900)}`"},
-                    {
-                        "type": "mrkdwn",
-                        "text": f"*All customers*\n{'Yes' if segment.all_customers else 'No'}",
-                    },
-                ],
-            },
-            context(announcement),
-        ],
+        "close": plain("Close"),
+        "blocks": blocks,
     }
+    if share_value is not None:
+        view["private_metadata"] = share_value
+    return view
 
 
-def build_error_view(sentence: str, form: SegmentForm, private_metadata: str) -> View:
-    """A failure that keeps what was typed, with a way back to the form."""
+class NextStep(Enum):
+    """What a failed create offers: fixing the form, trying it again, or nothing (an admin must
+    act first; the sentence says who)."""
+
+    EDIT = "Edit and retry"
+    TRY_AGAIN = "Try again"
+    NONE = ""
+
+
+def build_error_view(
+    sentence: str, form: SegmentForm, private_metadata: str, step: NextStep = NextStep.EDIT
+) -> View:
+    """A failure that keeps what was typed; a way back to the form only where it can help."""
     typed = f"*Name:* {fit(form.name, 300)}"
     if form.description:
         typed += f"\n*Description:* {fit(truncate(form.description, 1000), 2500)}"
+    blocks: list[dict[str, Any]] = [section(f":warning: {sentence}"), section(typed)]
+    if step is not NextStep.NONE:
+        retry = button(step.value, ids.RETRY_ACTION, style="primary")
+        blocks.append({"type": "actions", "block_id": ids.RETRY_ACTION, "elements": [retry]})
     return {
         "type": "modal",
         "callback_id": ids.RESULT_VIEW,
         "title": plain("Segment not created"),
         "close": plain("Close"),
         "private_metadata": private_metadata,
-        "blocks": [
-            section(f":warning: {sentence}"),
-            section(typed),
-            {
-                "type": "actions",
-                "block_id": ids.RETRY_ACTION,
-                "elements": [button("Edit and retry", ids.RETRY_ACTION, style="primary")],
-            },
-        ],
+        "blocks": blocks,
     }

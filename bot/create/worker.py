@@ -188,7 +188,7 @@ class SubmissionWorker:
             outcome.audit_created(record, self.deps)
         if not record.user_told:
             self._hold(record.id)
-        if not record.user_told and outcome.tell_outcome(slack, record, segment, self.deps.signer):
+        if not record.user_told and outcome.tell_outcome(slack, record, segment, self.deps):
             self.deps.submissions.mark_told(record.id, owner=self.owner)
         return False
 

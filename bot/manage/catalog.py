@@ -66,7 +66,7 @@ def share(
 ) -> Delivery:
     """Post the segment's card where the list was asked for; remember it for later edits."""
     creator = deps.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
-    card = deps.card_maker.card(segment, creator or user_id, environment)
+    card = deps.card_maker.card(segment, environment, creator_id=creator, shared_by=user_id)
     delivery = announce(slack, card, channel_id, response_url=response_url)
     if delivery.ts:
         deps.cards.add(
@@ -93,7 +93,7 @@ def refresh_cards(
 ) -> int:
     """chat.update every card of the segment the bot posted; returns how many were updated."""
     creator = deps.audit.creator_of(segment.id, workspace.team_id, workspace.enterprise_id)
-    card = deps.card_maker.card(segment, creator or editor_id, environment)
+    card = deps.card_maker.card(segment, environment, creator_id=creator)
     updated = 0
     for where in deps.cards.of(workspace.team_id, workspace.enterprise_id, segment.id):
         result = call(

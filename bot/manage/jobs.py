@@ -14,6 +14,8 @@ from slack_sdk import WebClient
 from bot.bunce import BunceError
 from bot.create.form import SegmentForm
 from bot.create.marker import strip_marker
+from bot.create.messages import shared_in
+from bot.create.views import build_success_view
 from bot.manage.catalog import edit, load_segments, may_edit, refresh_cards, share
 from bot.manage.deps import ManageDeps
 from bot.manage.views import (
@@ -46,8 +48,10 @@ def send_list(
     words: str,
     page: int,
     respond: Respond,
+    lead: str = "",
 ) -> None:
-    """Fetch and show one page of the list, replacing the previous one."""
+    """Fetch and show one page of the list, replacing the previous one. `lead` is the `list`
+    word as typed, so a search can offer the whole text as a name."""
     respond = safe_respond(respond)
     words = words[:QUERY_MAX]  # the title shows what was searched
     try:
@@ -71,7 +75,7 @@ def send_list(
         respond(**ephemeral(STORE_UNAVAILABLE), replace_original=True)
         return
     message = build_segment_list(
-        segments, page=page, words=words, editable=editable, signer=deps.signer
+        segments, page=page, words=words, editable=editable, signer=deps.signer, lead=lead
     )
     respond(**message, replace_original=True)
 
@@ -158,3 +162,37 @@ def save_edit(
     cards = f" {updated} card{'s' if updated != 1 else ''} updated." if updated else ""
     text = f":white_check_mark: Saved *{fit(segment.name, 500)}*.{cards}"
     update_view(client, view_id, build_edit_result_view(text))
+
+
+def share_from_view(
+    deps: ManageDeps,
+    workspace: Workspace,
+    user_id: str,
+    segment_id: str,
+    channel: str,
+    view_id: str,
+    client: WebClient,
+) -> None:
+    """The success view's "Share its card in…": post the card there, then say so in the view
+    (keeping the picker if it didn't work, so another conversation can be tried)."""
+    try:
+        key = deps.lookup.key(workspace)
+        if key is None:
+            update_view(client, view_id, build_edit_result_view(f":warning: {NOT_CONNECTED}"))
+            return
+        segment = deps.bunce.for_key(key.key).get_segment(segment_id)
+        delivery = share(client, workspace, user_id, segment, key.environment, channel, None, deps)
+    except (BunceError, StoreError):
+        update_view(client, view_id, build_edit_result_view(f":warning: {BUNCE_DOWN}"))
+        return
+    if delivery.posted:
+        note, again = shared_in(channel), None
+    else:
+        note = (
+            f":warning: I couldn't post in <#{channel}>: invite me with `/invite @Bunce`, "
+            "or pick another conversation."
+        )
+        again = sign_value(deps.signer, {"id": segment_id})
+    url = deps.card_maker.bunce_url(segment.id)
+    view = build_success_view(segment, note, bunce_url=url, share_value=again)
+    update_view(client, view_id, view)

@@ -33,6 +33,7 @@ def register(app: App, deps: ManageDeps) -> None:
     app.action(ids.EDIT_ACTION)(bind(handle_edit, deps=deps))
     app.action(ids.OPEN_IN_BUNCE)(handle_link)
     app.view(ids.EDIT_VIEW)(bind(handle_edit_submission, deps=deps))
+    app.action(ids.SHARE_PICK)(bind(handle_share_pick, deps=deps))
 
 
 def handle_list_page(
@@ -50,9 +51,9 @@ def handle_list_page(
         respond(**ephemeral(TAMPERED), replace_original=False)
         return
     workspace, words = Workspace.from_context(context), str(data.get("q") or "")
-    deps.background.submit(
-        jobs.send_list, deps, client, workspace, user_id(body), words, data["p"], respond
-    )
+    lead = data.get("l") if isinstance(data.get("l"), str) else ""  # older lists have none
+    job = (deps, client, workspace, user_id(body), words, data["p"], respond, lead)
+    deps.background.submit(jobs.send_list, *job)
 
 
 def handle_share(
@@ -114,6 +115,23 @@ def handle_edit_submission(
     ack(response_action="update", view=build_loading_modal("Edit segment", "Saving…"))
     workspace, user, view_id = Workspace.from_context(context), user_id(body), view.get("id")
     deps.background.submit(jobs.save_edit, deps, workspace, user, data["id"], form, view_id, client)
+
+
+def handle_share_pick(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, *, deps: ManageDeps
+) -> None:
+    """A conversation picked in the success view: share the new segment's card there."""
+    ack()
+    view = body.get("view") or {}
+    data = read_value(deps.signer, view.get("private_metadata"))
+    actions = body.get("actions") or [{}]
+    channel = actions[0].get("selected_conversation") if isinstance(actions[0], dict) else None
+    if data is None or not isinstance(data.get("id"), str) or not isinstance(channel, str):
+        return
+    workspace, user, view_id = Workspace.from_context(context), user_id(body), view.get("id")
+    deps.background.submit(
+        jobs.share_from_view, deps, workspace, user, data["id"], channel, view_id, client
+    )
 
 
 def handle_link(ack: Ack) -> None:

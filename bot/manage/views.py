@@ -10,7 +10,7 @@ from bot.bunce.models import Segment
 from bot.create.form import DESCRIPTION_MAX, NAME_MAX
 from bot.slack.blocks import button, context, plain, section
 from bot.slack.metadata import MetadataSigner, sign_value
-from bot.slack.mrkdwn import fit, when
+from bot.slack.mrkdwn import fit, truncate, when
 from bot.slack.notice import build_notice
 
 PAGE_SIZE = 10
@@ -36,33 +36,59 @@ def build_segment_list(
     words: str,
     editable: set[str],
     signer: MetadataSigner,
+    lead: str = "",
 ) -> dict[str, Any]:
-    """One page (10 rows) of the workspace's segments, with Share/Edit and Previous/Next."""
+    """One page (10 rows) of the workspace's segments, with Share/Edit and Previous/Next.
+
+    `lead` is the `list` word as typed: a search then also offers to create a segment named
+    by everything typed (`/segment List of VIPs` meant a name as often as a search)."""
     shown, page, pages = page_of(segments, page)
     title = f"matching “{fit(words, 100)}”" if words else "in this workspace's Bunce account"
+    offer = _offer(offer_name(lead, words), signer)
     if not segments:
         text = f"No segments {title}."
-        return {"response_type": "ephemeral", "text": text, "blocks": [section(text)]}
+        return {"response_type": "ephemeral", "text": text, "blocks": [section(text), *offer]}
     blocks: list[dict[str, Any]] = [
         section(f"*{len(segments)} segment{'s' if len(segments) != 1 else ''}* {title}")
     ]
     for segment in shown:
         blocks += _row(segment, segment.id in editable, signer)
-    nav = []
-    if page > 1:
-        nav.append(
-            button("Previous", ids.LIST_PREV, value=sign_value(signer, {"q": words, "p": page - 1}))
-        )
-    if page < pages:
-        nav.append(
-            button("Next", ids.LIST_NEXT, value=sign_value(signer, {"q": words, "p": page + 1}))
-        )
-    if nav:
-        blocks.append({"type": "actions", "block_id": "segments_list_nav", "elements": nav})
+    blocks += _nav(page, pages, words, lead, signer) + offer
     blocks.append(context(f"Page {page} of {pages} · newest first where Bunce says when"))
     plural = "s" if len(segments) != 1 else ""
     text = f"{len(segments)} Bunce segment{plural} {title} (page {page} of {pages})"
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+
+
+def offer_name(lead: str, words: str) -> str:
+    """The name a search offers: what was typed after /segment, `List of VIPs` (none without
+    search words). Capped like the search words, so its signed value fits a button's too."""
+    return f"{lead} {words}"[: len("list ") + QUERY_MAX] if lead and words else ""
+
+
+def _offer(name: str, signer: MetadataSigner) -> list[dict[str, Any]]:
+    """Create segment “<name>”, one click to the create form prefilled (or nothing)."""
+    if not name:
+        return []
+    # A button's text holds 75 characters: 16 + 56 + 1.
+    label = f"Create segment “{truncate(name, 56)}”"
+    element = button(label, ids.CREATE_NAMED, value=sign_value(signer, {"n": name}))
+    return [{"type": "actions", "block_id": "segments_list_offer", "elements": [element]}]
+
+
+def _nav(
+    page: int, pages: int, words: str, lead: str, signer: MetadataSigner
+) -> list[dict[str, Any]]:
+    """Previous/Next; their values carry the search, and the `list` word for the offer."""
+    nav = []
+    for label, action_id, target in (
+        ("Previous", ids.LIST_PREV, page - 1),
+        ("Next", ids.LIST_NEXT, page + 1),
+    ):
+        if 1 <= target <= pages:
+            data: dict[str, Any] = {"q": words, "p": target, **({"l": lead} if lead else {})}
+            nav.append(button(label, action_id, value=sign_value(signer, data)))
+    return [{"type": "actions", "block_id": "segments_list_nav", "elements": nav}] if nav else []
 
 
 def _row(segment: Segment, editable: bool, signer: MetadataSigner) -> list[dict[str, Any]]:

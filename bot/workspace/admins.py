@@ -45,6 +45,12 @@ class AdminPolicy:
             logger.warning("installer lookup failed %s", workspace.log_fields())
             return None
 
+    def who(self, workspace: Workspace) -> str:
+        """Who can manage the connection, as mrkdwn: named where the app knows them."""
+        people = [f"<@{user}>" for user in (self.installer_of(workspace), *sorted(self.listed))]
+        named = ", ".join(dict.fromkeys(person for person in people if person != "<@None>"))
+        return "a workspace admin or owner" + (f", or {named}" if named else "")
+
     def is_admin(self, client: WebClient, workspace: Workspace, user_id: str | None) -> bool:
         """Decided without Slack when possible; otherwise users.info, which may be slow: callers
         holding a trigger_id open their modal first (see `known`)."""

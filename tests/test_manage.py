@@ -169,7 +169,10 @@ def test_others_cannot_edit_even_with_a_crafted_click_or_submission(harness: Har
     state = {"values": {ids.NAME: {ids.NAME: {"type": "plain_text_input", "value": "Hijacked"}}}}
     crafted = harness.send_submission(crafted_form, state, user_id="U0OTHER")
 
-    assert "Only a workspace admin or the person who created" in json.dumps(refusal["view"])
+    # Who can edit, by name, and what this person can do instead (issue 13 item 9).
+    said = json.dumps(refusal["view"])
+    assert f"Only <@{USER}> (who created it from Slack) or a workspace admin or owner" in said
+    assert "You can still add customers to it" in said
     assert crafted.json()["response_action"] == "update"  # "Saving…", then the check
     harness.background.wait_idle()
     assert harness.bunce.segments(LIVE_KEY)[0]["name"] == "Mine"
@@ -226,3 +229,36 @@ def test_paging_a_search_keeps_its_offer_to_create_by_that_name(harness: Harness
     assert "page 2 of 2" in second["text"]
     assert [b["value"] for b in buttons(second, ids.CREATE_NAMED)] == [offer[0]["value"]]
     assert_valid_message(second)
+
+
+def test_a_failed_edit_keeps_what_was_typed_and_says_one_cause(harness: Harness) -> None:
+    """Bunce refusing the new name: the form comes back with the typed values and Bunce's words,
+    never also "Bunce didn't answer" (issue 13 item 3)."""
+    harness.store_key()
+    view = harness.open_modal()
+    harness.send_submission(view, state_for("Old name", "Old words"))
+    card = harness.slack.wait_for("chat.postMessage")[0].args
+    harness.background.wait_idle()
+    click(harness, card, buttons(card, ids.EDIT_ACTION)[0], user=USER)
+    loading = harness.slack.wait_for("views.open", 2)[-1].response["view"]
+    wait_until(lambda: harness.slack.views[loading["id"]]["callback_id"] == ids.EDIT_VIEW)
+    form = harness.slack.views[loading["id"]]
+    harness.bunce.fail_next(
+        422, body={"success": False, "message": "The name has already been taken."}, method="PATCH"
+    )
+    typed = {
+        ids.NAME: {ids.NAME: {"type": "plain_text_input", "value": "Taken name"}},
+        ids.DESCRIPTION: {ids.DESCRIPTION: {"type": "plain_text_input", "value": "New words"}},
+    }
+
+    harness.send_submission(form, {"values": typed}, user_id=USER)
+
+    wait_until(lambda: "Not saved" in json.dumps(harness.slack.views[loading["id"]]), 10)
+    again = harness.slack.sent_view(loading["id"])
+    assert_valid_modal(again)
+    blocks = {b.get("block_id"): b for b in again["blocks"]}
+    assert blocks[ids.NAME]["element"]["initial_value"] == "Taken name"
+    assert blocks[ids.DESCRIPTION]["element"]["initial_value"] == "New words"
+    said = json.dumps(again)
+    assert "The name has already been taken." in said and "didn't answer" not in said
+    assert again["callback_id"] == ids.EDIT_VIEW and again["submit"]["text"] == "Save"

@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.bunce import BunceError
+from bot.bunce import BunceAuthError, BunceError, BunceValidationError, Segment
 from bot.create.form import SegmentForm
 from bot.create.marker import strip_marker
 from bot.create.messages import shared_in
@@ -20,14 +20,15 @@ from bot.manage.catalog import edit, load_segments, may_edit, refresh_cards, sha
 from bot.manage.deps import ManageDeps
 from bot.manage.views import (
     BUNCE_DOWN,
-    NOT_EDITOR,
     QUERY_MAX,
     build_edit_modal,
     build_edit_result_view,
+    build_not_editor_view,
     build_segment_list,
+    not_editor,
     page_of,
 )
-from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE
+from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE, not_connected
 from bot.slack.blocks import ephemeral
 from bot.slack.metadata import sign_value
 from bot.slack.modals import update_view
@@ -35,7 +36,6 @@ from bot.slack.mrkdwn import fit
 from bot.slack.posting import safe_respond
 from bot.store.db import StoreError
 from bot.tenant import Workspace
-from bot.workspace.views import build_refusal_view
 
 Respond = Callable[..., Any]
 
@@ -130,6 +130,19 @@ def fill_edit(
     update_view(client, view_id, build_edit_modal(segment, description, metadata))
 
 
+def refuse_edit(
+    deps: ManageDeps, workspace: Workspace, segment_id: str, view_id: str, client: WebClient
+) -> None:
+    """Say who can edit (the creator, the admins), and what this person can do instead."""
+    try:
+        creator = deps.audit.creator_of(segment_id, workspace.team_id, workspace.enterprise_id)
+    except StoreError:
+        creator = None
+    text = not_editor(creator, deps.admins.who(workspace))
+    url = deps.card_maker.bunce_url(segment_id)
+    update_view(client, view_id, build_not_editor_view(text, url))
+
+
 def save_edit(
     deps: ManageDeps,
     workspace: Workspace,
@@ -140,28 +153,54 @@ def save_edit(
     client: WebClient,
 ) -> None:
     """Rights checked again (a crafted submission must change nothing), then PATCH, then every
-    card of the segment updated."""
+    card of the segment updated. A failed save shows the form again with what was typed."""
     try:
         if not may_edit(client, workspace, user_id, segment_id, deps):
-            update_view(client, view_id, build_refusal_view(NOT_EDITOR))
+            refuse_edit(deps, workspace, segment_id, view_id, client)
             return
         key = deps.lookup.key(workspace)
         if key is None:
-            update_view(client, view_id, build_edit_result_view(f":warning: {NOT_CONNECTED}"))
+            problem = not_connected(deps.admins.who(workspace))
+            update_view(client, view_id, build_edit_result_view(f":warning: {problem}"))
             return
         segment = edit(deps.bunce.for_key(key.key), segment_id, form.name, form.description)
         updated = refresh_cards(client, workspace, segment, user_id, key.environment, deps)
     except BunceError as error:
-        detail = f" Bunce said: _{fit(error.message, 300)}_." if error.message else ""
-        text = f":warning: Not saved.{detail} {BUNCE_DOWN}"
-        update_view(client, view_id, build_edit_result_view(text))
+        _form_again(deps, segment_id, form, _edit_problem(error, deps, workspace), view_id, client)
         return
     except StoreError:
-        update_view(client, view_id, build_edit_result_view(f":warning: {STORE_UNAVAILABLE}"))
+        _form_again(deps, segment_id, form, STORE_UNAVAILABLE, view_id, client)
         return
     cards = f" {updated} card{'s' if updated != 1 else ''} updated." if updated else ""
     text = f":white_check_mark: Saved *{fit(segment.name, 500)}*.{cards}"
     update_view(client, view_id, build_edit_result_view(text))
+
+
+def _form_again(
+    deps: ManageDeps,
+    segment_id: str,
+    form: SegmentForm,
+    problem: str,
+    view_id: str,
+    client: WebClient,
+) -> None:
+    """The edit form again, with what was typed and why it wasn't saved."""
+    typed = Segment(segment_id, form.name, None, None, False, None, None)
+    metadata = sign_value(deps.signer, {"id": segment_id})
+    update_view(client, view_id, build_edit_modal(typed, form.description, metadata, problem))
+
+
+def _edit_problem(error: BunceError, deps: ManageDeps, workspace: Workspace) -> str:
+    """One cause per failure: Bunce's refusal of the values, a rejected key, or no answer."""
+    if isinstance(error, BunceValidationError):
+        detail = fit(error.message or "it did not accept the change", 300)
+        return f"Not saved: Bunce didn't accept the change (_{detail}_). Change it and save again."
+    if isinstance(error, BunceAuthError):
+        return (
+            "Not saved: Bunce rejected this workspace's key. "
+            f"Ask {deps.admins.who(workspace)} to replace it."
+        )
+    return "Not saved: Bunce didn't answer. Save again in a minute."
 
 
 def share_from_view(

@@ -13,11 +13,10 @@ from bot.create.views import parse_create_form
 from bot.manage import jobs
 from bot.manage.catalog import may_edit
 from bot.manage.deps import ManageDeps
-from bot.manage.views import NOT_EDITOR
 from bot.sentences import TAMPERED
 from bot.slack.blocks import ephemeral
 from bot.slack.metadata import MetadataSigner, read_value
-from bot.slack.modals import open_view, update_view
+from bot.slack.modals import open_view
 from bot.slack.notice import build_loading_modal
 from bot.slack.payload import action_value, bind, user_id
 from bot.tenant import Workspace
@@ -92,7 +91,7 @@ def handle_edit(
     if view_id is None:
         return
     if not may_edit(client, workspace, user, segment_id, deps):
-        update_view(client, view_id, build_refusal_view(NOT_EDITOR))
+        jobs.refuse_edit(deps, workspace, segment_id, view_id, client)
         return
     deps.background.submit(jobs.fill_edit, deps, workspace, segment_id, view_id, client)
 

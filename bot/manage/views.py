@@ -15,7 +15,6 @@ from bot.slack.notice import build_notice
 
 PAGE_SIZE = 10
 BUNCE_DOWN = "Bunce didn't answer, so nothing changed. Try again in a minute."
-NOT_EDITOR = "Only a workspace admin or the person who created this segment from Slack can edit it."
 # The search words ride in the paging buttons' signed values, which Slack caps at 2,000
 # characters: 150 characters stay under it even if every one is escaped as \uXXXX\uXXXX.
 QUERY_MAX = 150
@@ -108,8 +107,11 @@ def _row(segment: Segment, editable: bool, signer: MetadataSigner) -> list[dict[
 
 
 # -- edit -------------------------------------------------------------------------------------
-def build_edit_modal(segment: Segment, description: str, private_metadata: str) -> dict[str, Any]:
-    """Name and description prefilled; the same limits as the create form."""
+def build_edit_modal(
+    segment: Segment, description: str, private_metadata: str, problem: str | None = None
+) -> dict[str, Any]:
+    """Name and description prefilled; the same limits as the create form. `problem` (mrkdwn)
+    heads the form when a save failed: what was typed stays, ready to save again."""
     name: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": ids.NAME,
@@ -132,6 +134,7 @@ def build_edit_modal(segment: Segment, description: str, private_metadata: str) 
         "close": plain("Cancel"),
         "private_metadata": private_metadata,
         "blocks": [
+            *([section(f":warning: {problem}")] if problem else []),
             {
                 "type": "input",
                 "block_id": ids.NAME,
@@ -151,4 +154,26 @@ def build_edit_modal(segment: Segment, description: str, private_metadata: str) 
 
 
 def build_edit_result_view(text: str) -> dict[str, Any]:
-    return build_notice("Edit segment", text, callback_id=ids.EDIT_RESULT_VIEW, close="Done")
+    return build_notice("Edit segment", text, callback_id=ids.EDIT_RESULT_VIEW)
+
+
+def not_editor(creator_id: str | None, who: str) -> str:
+    """Who may edit this segment, by name where the app knows them."""
+    creator = f"<@{creator_id}> (who created it from Slack)" if creator_id else None
+    return "Only " + (f"{creator} or {who}" if creator else who) + " can edit this segment."
+
+
+def build_not_editor_view(text: str, bunce_url: str | None) -> dict[str, Any]:
+    """The Edit button is on every card; for someone who can't edit, say who can and what they
+    can do instead."""
+    instead = (
+        "You can still add customers to it from its card, or look at it in Bunce."
+        if bunce_url
+        else "You can still add customers to it from its card."
+    )
+    blocks: list[dict[str, Any]] = [section(f":lock: {text}"), section(instead)]
+    if bunce_url:
+        link = button("Open in Bunce", ids.OPEN_IN_BUNCE)
+        link["url"] = bunce_url
+        blocks.append({"type": "actions", "block_id": ids.OPEN_IN_BUNCE, "elements": [link]})
+    return build_notice("Edit segment", text, callback_id=ids.EDIT_RESULT_VIEW, blocks=blocks)

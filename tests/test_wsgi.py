@@ -65,7 +65,7 @@ def test_command_with_the_database_down_says_so_and_opens_nothing(
     response = harness.send_command("Spring")
 
     assert response.status_code == 200
-    assert "can't reach its database" in response.json()["text"]
+    assert "can't reach my database" in response.json()["text"]
     assert harness.slack.calls("views.open") == []
 
 
@@ -110,8 +110,8 @@ def test_submission_with_the_database_down_tells_the_user_nothing_was_created(
 
     shown = response.json()["view"]
     assert response.json()["response_action"] == "update"
-    assert "can't reach its database" in str(shown["blocks"])
-    assert "nothing was created" in str(shown["blocks"])
+    assert "can't reach my database" in str(shown["blocks"])
+    assert "the segment was not created" in str(shown["blocks"])
     assert shown["blocks"][-1]["elements"][0]["action_id"] == "segment_edit_retry"
     assert again.json()["view"]["callback_id"] == "segment_progress"  # recovered
     harness.slack.wait_for("chat.postMessage")

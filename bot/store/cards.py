@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,6 +79,30 @@ class CardStore:
         )
         with database_errors("reading cards"), self._engine.connect() as conn:
             return [CardLocation(row.channel_id, row.ts) for row in conn.execute(query)]
+
+    def first_of_each(
+        self, team_id: str | None, enterprise_id: str | None, segment_ids: Collection[str]
+    ) -> dict[str, CardLocation]:
+        """Each segment's first posted card (its announcement), in one read: App Home links its
+        recent segments to them. Segments with no card the bot posted itself are absent."""
+        wanted = sorted(set(segment_ids))
+        if not wanted:
+            return {}
+        c = segment_cards.c
+        query = (
+            sa.select(c.segment_id, c.channel_id, c.ts)
+            .where(
+                c.enterprise_id == (enterprise_id or ""),
+                c.team_id == (team_id or ""),
+                c.segment_id.in_(wanted),
+            )
+            .order_by(c.id.desc())
+        )
+        with database_errors("reading cards"), self._engine.connect() as conn:
+            # Newest first, so the oldest card of each segment is the one left in the dict.
+            return {
+                row.segment_id: CardLocation(row.channel_id, row.ts) for row in conn.execute(query)
+            }
 
     def delete_workspace(self, team_id: str | None, enterprise_id: str | None) -> None:
         c = segment_cards.c

@@ -26,3 +26,5 @@ class WorkspaceDeps:
     cards: CardStore
     installations: EncryptedInstallationStore | None
     background: Executor
+    # The operator's BUNCE_SEGMENT_URL_TEMPLATE: App Home links recent segments to Bunce with it.
+    segment_url_template: str | None = None

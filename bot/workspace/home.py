@@ -5,17 +5,18 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.slack.calls import call
-from bot.store.records import Action
+from bot.store.records import Action, AuditEvent
 from bot.tenant import Workspace
 from bot.workspace.deps import WorkspaceDeps
 from bot.workspace.home_view import build_home
-from bot.workspace.model import HomeModel
+from bot.workspace.model import HomeModel, PostedCard
 
 RECENT_SEGMENTS = 10
 
 
 def home_model(workspace: Workspace, is_admin: bool, deps: WorkspaceDeps) -> HomeModel:
-    """Key metadata, recent segments, last test and settings: a few indexed reads."""
+    """Key metadata, recent segments and their cards, last test and settings: a few indexed
+    reads (the cards of every recent segment in one)."""
     team, enterprise = workspace.team_id, workspace.enterprise_id
     key = deps.lookup.key_info(workspace, cached=False)
     recent = deps.audit.recent(
@@ -35,7 +36,18 @@ def home_model(workspace: Workspace, is_admin: bool, deps: WorkspaceDeps) -> Hom
         default_channel_id=settings.default_channel_id if settings else None,
         installer_id=deps.admins.installer_of(workspace),
         listed_admins=tuple(sorted(deps.admins.listed)),
+        cards=_cards_of(workspace, recent, deps),
+        segment_url_template=deps.segment_url_template,
     )
+
+
+def _cards_of(
+    workspace: Workspace, recent: list[AuditEvent], deps: WorkspaceDeps
+) -> dict[str, PostedCard]:
+    """Where each recent segment's card was posted, so its row can lead to it."""
+    segment_ids = [event.segment_id for event in recent if event.segment_id]
+    found = deps.cards.first_of_each(workspace.team_id, workspace.enterprise_id, segment_ids)
+    return {segment: PostedCard(card.channel_id, card.ts) for segment, card in found.items()}
 
 
 def publish_home(

@@ -24,8 +24,21 @@ class ConnectResult:
 
 
 @dataclass(frozen=True)
+class PostedCard:
+    """Where the app posted a segment's card (it knows only those it posted itself)."""
+
+    channel_id: str
+    ts: str
+
+
+@dataclass(frozen=True)
 class HomeModel:
-    """Everything the tab shows for one person; gathered by bot.workspace.home, drawn here."""
+    """Everything the tab shows for one person; gathered by bot.workspace.home, drawn here.
+
+    `cards` maps a recent segment's id to its first posted card, and `segment_url_template`
+    (the operator's BUNCE_SEGMENT_URL_TEMPLATE) links a segment to Bunce: each recent row
+    leads somewhere.
+    """
 
     key: WorkspaceKeyInfo | None
     is_admin: bool
@@ -34,3 +47,5 @@ class HomeModel:
     default_channel_id: str | None = None
     installer_id: str | None = None
     listed_admins: tuple[str, ...] = ()
+    cards: dict[str, PostedCard] = field(default_factory=dict)
+    segment_url_template: str | None = None

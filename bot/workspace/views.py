@@ -9,7 +9,7 @@ from bot.slack.blocks import Message, context, ephemeral, plain, section
 from bot.slack.mrkdwn import when
 from bot.slack.notice import build_notice
 from bot.store.records import WorkspaceKeyInfo
-from bot.workspace.home_view import who_can_connect
+from bot.workspace.home_view import last_test_failed, last_test_sentence, who_can_connect
 from bot.workspace.model import ConnectProblem, HomeModel
 
 CONNECT_ERRORS = {
@@ -128,7 +128,8 @@ def build_disconnected_view() -> dict[str, Any]:
 
 
 def build_status_message(model: HomeModel) -> Message:
-    """`/segment status`: for anyone; a key hint at most, never the key."""
+    """`/segment status`: for anyone; a key hint at most, never the key. Says what the Home says
+    about the connection: a failed last test is a warning with its next step."""
     key = model.key
     if key is None:
         return ephemeral(
@@ -136,10 +137,13 @@ def build_status_message(model: HomeModel) -> Message:
             f"Ask {who_can_connect(model)} to connect it with `{ids.COMMAND} connect` "
             "or from the app's Home tab."
         )
-    text = (
-        f":large_green_circle: Connected to Bunce *{key.environment}* · `{key.hint}`, "
-        f"since {when(key.set_at)}."
-    )
+    connected = f"Connected to Bunce *{key.environment}* · `{key.hint}`"
+    if last_test_failed(model):  # the Home's truth: a key Bunce refused isn't plainly connected
+        text = f":warning: {connected} since {when(key.set_at)}, but the last test failed."
+    else:
+        text = f":large_green_circle: {connected}, since {when(key.set_at)}."
+    if model.last_check is not None:
+        text += " " + last_test_sentence(model, on_home=False)
     if model.default_channel_id:
         text += f" Default announcement channel: <#{model.default_channel_id}>."
     return ephemeral(text)

@@ -208,3 +208,18 @@ def test_the_create_form_when_not_connected_names_who_can_connect(
 
         assert f"<@{INSTALLER_OR_LISTED}>" in response.json()["text"]
         assert "connect" in response.json()["text"]
+
+
+def test_a_refused_connect_names_who_can_change_the_connection(
+    sqlite_url: str, fake_slack: FakeSlackApi, fake_bunce: FakeBunceApi
+) -> None:
+    env = {"BUNCE_ADMIN_USER_IDS": INSTALLER_OR_LISTED}
+    with running_app(sqlite_url, fake_slack, fake_bunce, env) as h:
+        h.send_command("connect", user_id=USER)  # a member, not an admin
+
+        wait_until(lambda: h.slack.calls("views.update"), 10)
+        h.background.wait_idle()
+        refusal = h.slack.calls("views.update")[-1].args["view"]
+        assert_valid_modal(refusal)
+        said = texts(refusal)
+        assert f"only a workspace admin or owner, or <@{INSTALLER_OR_LISTED}> can change" in said

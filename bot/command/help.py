@@ -7,7 +7,7 @@ from bot.slack.blocks import Message, ephemeral
 
 _C = ids.COMMAND
 USAGE = (
-    f"*{_C}* creates a customer segment in Bunce and announces it here.\n"
+    f"*{_C}* creates a customer segment in Bunce and shares its card here.\n"
     f"• `{_C}` opens the form\n"
     f"• `{_C} Spring launch VIPs` opens it with the name filled in\n"
     f"• `{_C} list [words]` lists the workspace's segments, or those matching the words "
@@ -19,8 +19,8 @@ USAGE = (
     f"commands only when typed alone, so `{_C} Help desk users` creates “Help desk users”. "
     f"`{_C} list VIPs` searches, and its answer offers *Create segment “list VIPs”*. "
     f'Quote a name to be explicit: `{_C} "List of VIPs"`.\n'
-    "Shortcuts: *Create Bunce segment* (⚡ menu) and, on any message, *Add people to "
-    "segment*. The app's Home tab shows recent segments."
+    "Shortcuts: *Create Bunce segment* (⚡ menu) and, on any message, *Add customers to "
+    "segment*. My Home tab shows recent segments and has a *Create segment* button."
 )
 
 

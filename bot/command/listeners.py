@@ -26,7 +26,7 @@ from bot.tenant import Workspace
 from bot.workspace.deps import WorkspaceDeps
 from bot.workspace.home import home_model
 from bot.workspace.jobs import open_admin_modal
-from bot.workspace.views import NOT_ADMIN, build_status_message
+from bot.workspace.views import build_status_message, not_admin
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def _admin(
     user, trigger = command.get("user_id"), command.get("trigger_id")
     known = deps.admins.known(workspace, user)
     if known is False:
-        respond(**ephemeral(NOT_ADMIN))
+        respond(**ephemeral(not_admin(deps.admins.who(workspace))))
     elif not open_admin_modal(name, client, workspace, user, trigger, known, deps):
         logger.warning("modal not opened %s", workspace.log_fields())
         respond(**ephemeral(MODAL_FAILED))

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from bot.slack.calls import call
 from bot.store.db import StoreError
 from bot.tenant import Workspace
+from bot.workspace.model import who_can
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,7 @@ class AdminPolicy:
 
     def who(self, workspace: Workspace) -> str:
         """Who can manage the connection, as mrkdwn: named where the app knows them."""
-        people = [f"<@{user}>" for user in (self.installer_of(workspace), *sorted(self.listed))]
-        named = ", ".join(dict.fromkeys(person for person in people if person != "<@None>"))
-        return "a workspace admin or owner" + (f", or {named}" if named else "")
+        return who_can(self.installer_of(workspace), sorted(self.listed))
 
     def is_admin(self, client: WebClient, workspace: Workspace, user_id: str | None) -> bool:
         """Decided without Slack when possible; otherwise users.info, which may be slow: callers

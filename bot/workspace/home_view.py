@@ -10,7 +10,7 @@ from bot import ids
 from bot.slack.blocks import button, context, divider, header, plain, section
 from bot.slack.mrkdwn import escape, fit, when
 from bot.store.records import Action, AuditEvent
-from bot.workspace.model import HomeModel
+from bot.workspace.model import HomeModel, who_can
 
 RECENT_ROWS = 10
 SECTION_LIMIT = 3000  # characters of a section's text (Block Kit)
@@ -18,9 +18,7 @@ URL_LIMIT = 1000  # a longer Bunce link is left out rather than crowd the rows o
 
 
 def who_can_connect(model: HomeModel) -> str:
-    people = [f"<@{user}>" for user in (model.installer_id, *model.listed_admins) if user]
-    named = ", ".join(dict.fromkeys(people))
-    return "a workspace admin or owner" + (f", or {named}" if named else "")
+    return who_can(model.installer_id, model.listed_admins)
 
 
 def last_test_outcome(model: HomeModel) -> str | None:
@@ -244,7 +242,7 @@ def _settings(model: HomeModel) -> list[dict[str, Any]]:
     }
     blocks = [
         section(
-            "*Settings* (admins)\n*Default announcement channel*: offered first in the form, and "
+            "*Settings* (admins)\n*Default channel for cards*: offered first in the form, and "
             "used when `/segment` runs where I can't post.",
             block_id=ids.HOME_SETTINGS,
             accessory=select,

@@ -30,6 +30,7 @@ from bot.workspace.views import (
     build_disconnect_modal,
     build_disconnected_view,
     build_refusal_view,
+    not_admin,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ class Click:
 Effect = Callable[[Click], bool]
 
 
+def _not_admin_view(workspace: Workspace, deps: WorkspaceDeps) -> dict[str, Any]:
+    """Refused: who can change the connection, by name where the app knows them."""
+    return build_refusal_view(not_admin(deps.admins.who(workspace)))
+
+
 def finish_connect(
     client: WebClient,
     workspace: Workspace,
@@ -62,7 +68,7 @@ def finish_connect(
 ) -> None:
     """Admin check (again: a crafted submission must change nothing), verify, store, show."""
     if not deps.admins.is_admin(client, workspace, user_id):
-        update_view(client, view_id, build_refusal_view())
+        update_view(client, view_id, _not_admin_view(workspace, deps))
         return
     replacing = None
     try:
@@ -85,7 +91,7 @@ def finish_disconnect(
     client: WebClient, workspace: Workspace, user_id: str, view_id: str, deps: WorkspaceDeps
 ) -> None:
     if not deps.admins.is_admin(client, workspace, user_id):
-        update_view(client, view_id, build_refusal_view())
+        update_view(client, view_id, _not_admin_view(workspace, deps))
         return
     try:
         disconnect(workspace, user_id, deps)
@@ -135,7 +141,7 @@ def _admin_view(
 ) -> dict[str, Any]:
     admin = known if known is not None else deps.admins.ask(client, workspace, user_id or "")
     if not admin:
-        return build_refusal_view()
+        return _not_admin_view(workspace, deps)
     try:
         info = deps.lookup.key_info(workspace, cached=False)
     except StoreError:
@@ -168,7 +174,7 @@ def run_admin_control(
     admin = known if known is not None else deps.admins.ask(client, workspace, user_id)
     if not admin:
         logger.warning("refused admin action %s user=%s", workspace.log_fields(), user_id)
-        _refuse(slot, build_refusal_view(), client, workspace, user_id, deps)
+        _refuse(slot, _not_admin_view(workspace, deps), client, workspace, user_id, deps)
         return
     try:
         changed = effect(Click(body, client, workspace, user_id, slot, deps))
@@ -229,7 +235,7 @@ def set_default_channel(ws: Workspace, user: str, channel: str | None, deps: Wor
         enterprise_id=ws.enterprise_id,
         user_id=user,
         channel_id=channel,
-        detail="default announcement channel " + ("set" if channel else "cleared"),
+        detail="default channel for cards " + ("set" if channel else "cleared"),
     )
 
 

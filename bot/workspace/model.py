@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -49,3 +50,11 @@ class HomeModel:
     listed_admins: tuple[str, ...] = ()
     cards: dict[str, PostedCard] = field(default_factory=dict)
     segment_url_template: str | None = None
+
+
+def who_can(installer_id: str | None, listed: Iterable[str]) -> str:
+    """Who can manage the connection, as mrkdwn: named where the app knows them (the installer,
+    BUNCE_ADMIN_USER_IDS), always with Slack's own admins and owners."""
+    people = [f"<@{user}>" for user in (installer_id, *listed) if user]
+    named = ", ".join(dict.fromkeys(people))
+    return "a workspace admin or owner" + (f", or {named}" if named else "")

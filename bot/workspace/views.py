@@ -27,6 +27,11 @@ NOT_ADMIN = (
 )
 
 
+def not_admin(who: str) -> str:
+    """The refusal naming who can change the connection (AdminPolicy.who)."""
+    return f"Sorry, only {who} can change the Bunce connection. Nothing was changed."
+
+
 NOTHING_TO_DISCONNECT = "This workspace isn't connected to Bunce: nothing to disconnect."
 
 
@@ -48,7 +53,7 @@ def build_connect_modal(
     return {
         "type": "modal",
         "callback_id": ids.CONNECT_VIEW,
-        "title": plain("Connect Bunce"),
+        "title": plain("Replace Bunce key" if replacing else "Connect Bunce"),
         "submit": plain("Connect"),
         "close": plain("Cancel"),
         "blocks": [
@@ -91,7 +96,7 @@ def build_connected_view(info: WorkspaceKeyInfo, replaced: bool) -> dict[str, An
         "type": "modal",
         "callback_id": ids.CONNECTED_VIEW,
         "title": plain("Bunce connected"),
-        "close": plain("Done"),
+        "close": plain("Close"),
         "blocks": [
             section(
                 f":large_green_circle: {verb}: Bunce *{info.environment}* · `{info.hint}`. "
@@ -123,7 +128,7 @@ def build_disconnected_view() -> dict[str, Any]:
         "Bunce disconnected",
         ":white_circle: Disconnected. The workspace's Bunce key was deleted.",
         callback_id=ids.CONNECTED_VIEW,
-        close="Done",
+        close="Close",
     )
 
 
@@ -145,7 +150,7 @@ def build_status_message(model: HomeModel) -> Message:
     if model.last_check is not None:
         text += " " + last_test_sentence(model, on_home=False)
     if model.default_channel_id:
-        text += f" Default announcement channel: <#{model.default_channel_id}>."
+        text += f" Default channel for cards: <#{model.default_channel_id}>."
     return ephemeral(text)
 
 

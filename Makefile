@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean lock
+.PHONY: run test lint format bench clean lock preview
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ format: $(VENV)/.test-deps
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m bench.run
+
+# Every surface's Block Kit JSON in preview/out/, with a Block Kit Builder link for each.
+preview: $(VENV)/.run-deps
+	$(BIN)/python -m preview
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -40,9 +40,6 @@ T = TypeVar("T")
 
 # Bunce calls run here, off Bolt's listener threads, so a slow Bunce never delays an ack.
 BACKGROUND_THREADS = 16
-# Segment search for a select menu answers inside Slack's 3 s window (options requests can't be
-# answered later), so its Bunce call must give up well before that.
-QUICK_TIMEOUT = (1.0, 1.6)
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,6 @@ class Services:
     installations: EncryptedInstallationStore | None
     admins: AdminPolicy
     bunce: BunceClientFactory
-    bunce_quick: BunceClientFactory
     background: Executor
     signer: MetadataSigner
     cards: CardStore
@@ -115,13 +111,6 @@ def build_services(
         limiter=limiter,
         **({"timeout": timeout, "read_timeout": timeout} if timeout else {}),
     )
-    quick = BunceClientFactory(
-        settings.bunce_api_url,
-        settings.bunce_sandbox_api_url,
-        timeout=QUICK_TIMEOUT,
-        read_timeout=QUICK_TIMEOUT,
-        limiter=limiter,
-    )
     keys = KeyStore(engine, cipher)
     workspaces = WorkspaceSettingsStore(engine)
     return Services(
@@ -134,7 +123,6 @@ def build_services(
         installations=installations,
         admins=AdminPolicy(settings.admin_user_ids, _installer_lookup(installations)),
         bunce=bunce,
-        bunce_quick=quick,
         background=background
         or ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
         signer=MetadataSigner(cipher.derive("private_metadata")),

@@ -309,6 +309,6 @@ def test_add_people_with_an_empty_2xx_succeeds(any_db_harness: Harness, answer: 
     view = shortcut(h, "ann@example.com and bob@example.org")
     choose(h, view, segment)
 
-    assert "Added 2 people to *Spring VIPs*" in thread_summary(h)
+    assert "2 customers added to *Spring VIPs*" in thread_summary(h)
     assert len(adds(h)) == 1  # not retried as if it had failed
     assert h.bunce.members(LIVE_KEY, segment["id"]) == {"ann@example.com", "bob@example.org"}

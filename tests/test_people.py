@@ -98,7 +98,7 @@ def test_message_text_emails_ids_and_junk(harness: Harness) -> None:
     assert "*3 valid*, 2 ignored" in summary
     assert "broken@" in summary
     choose(harness, view, segment)
-    assert "Added 3 people to *Spring VIPs*. 2 were not valid" in thread_summary(harness)
+    assert "3 customers added to *Spring VIPs*. 2 were not valid" in thread_summary(harness)
     sent = adds(harness)[0].json["customers"]
     assert sent == [
         {"email": "Ann@example.com"},
@@ -128,7 +128,7 @@ def test_a_csv_of_ten_thousand_goes_in_exact_batches(harness: Harness) -> None:
     batches = [r.json["customers"] for r in adds(harness)]
     assert len(batches) == 100 and all(len(b) == 100 for b in batches)
     assert all(list(item) == ["email"] for b in batches for item in b)  # only the identifier
-    assert "Added 10000 people to *Big list*. 1 was not valid" in text
+    assert "10000 customers added to *Big list*. 1 was not a valid email" in text
     assert len(harness.bunce.members(LIVE_KEY, segment["id"])) == 10_000
     assert harness.slack.downloads(file["id"])
 
@@ -148,7 +148,7 @@ def test_a_batch_failing_midway_is_reported_exactly_and_retry_adds_only_the_rest
     text = thread_summary(harness)
     harness.bunce.latency = 0.0
 
-    assert "Added 100 of 250 people to *Partial*; 150 were not added" in text
+    assert "100 of 250 customers added to *Partial*; 150 were not added" in text
     assert len(harness.bunce.members(LIVE_KEY, segment["id"])) == 100
     summary = harness.slack.calls("chat.update")[-1].args
     assert_valid_message(summary)
@@ -162,16 +162,46 @@ def test_a_batch_failing_midway_is_reported_exactly_and_retry_adds_only_the_rest
     harness.background.wait_idle()
     again = [r.json["customers"] for r in adds(harness)[before:]]
     assert [len(b) for b in again] == [100, 50]  # only batches 2 and 3
-    assert "Added 250 people" in harness.slack.calls("chat.update")[-1].args["text"]
+    assert "250 customers added" in harness.slack.calls("chat.update")[-1].args["text"]
 
 
-def test_nothing_found_says_so_and_offers_no_submit(harness: Harness) -> None:
+def test_nothing_found_says_so_and_offers_a_box_to_paste_them(harness: Harness) -> None:
+    """Issue 13: a message without addresses is no dead end: paste them, choose, submit."""
     harness.store_key()
+    segment = harness.bunce.add_segment(LIVE_KEY, "Pasted")
 
     view = shortcut(harness, "no addresses here, just words")
 
-    assert "submit" not in view or view.get("submit") is None
-    assert "No email addresses" in json.dumps(view["blocks"])
+    text = json.dumps(view["blocks"])
+    assert "No email addresses or customer ids were found in that message." in text
+    assert "Paste the customers' emails or customer ids below" in text
+    assert view["submit"]["text"] == "Add customers"
+    assert view["title"]["text"] == "Add customers"
+    paste = next(b for b in view["blocks"] if b.get("block_id") == ids.ADD_PEOPLE_PASTE)
+    assert paste["label"]["text"] == "Customers"
+    state = {
+        "values": {
+            ids.ADD_PEOPLE_SEGMENT: {
+                ids.ADD_PEOPLE_SEGMENT: {
+                    "type": "external_select",
+                    "selected_option": {
+                        "text": {"type": "plain_text", "text": "Pasted"},
+                        "value": segment["id"],
+                    },
+                }
+            },
+            ids.ADD_PEOPLE_PASTE: {
+                ids.ADD_PEOPLE_PASTE: {"type": "plain_text_input", "value": "a@x.io\nb@x.io"}
+            },
+        }
+    }
+
+    assert harness.send_submission(view, state).json()["response_action"] == "update"
+
+    assert "2 customers added to *Pasted*" in thread_summary(harness)
+    assert harness.bunce.members(LIVE_KEY, segment["id"]) == {"a@x.io", "b@x.io"}
+    status = harness.slack.calls("chat.postMessage")[0].args
+    assert (status["channel"], status["thread_ts"]) == (CHANNEL, MESSAGE_TS)
 
 
 def test_segment_search_offers_new_segment_and_matches(harness: Harness) -> None:
@@ -324,7 +354,7 @@ def test_a_file_access_stub_is_looked_up_and_read(any_db_harness: Harness) -> No
     assert {c.args["file"] for c in h.slack.calls("files.info")} == {"F0CSV", "F0PNG", "F0OWN"}
     assert {d.file_id for d in h.slack.downloads()} == {"F0CSV", "F0OWN"}
     choose(h, view, segment)
-    assert "Added 3 people to *From stub*" in thread_summary(h)
+    assert "3 customers added to *From stub*" in thread_summary(h)
 
 
 # ---- the summary always reaches someone (issue 10) ------------------------------------------
@@ -352,7 +382,7 @@ def test_summary_and_retry_reach_the_person_by_dm_when_nothing_else_works(
     assert opened.args["users"] == USER
     dm = h.slack.calls("chat.postMessage")[-1]
     assert dm.args["channel"] == opened.response["channel"]["id"]
-    assert "Added 0 of 2 people to *Unlucky*; 2 were not added" in dm.args["text"]
+    assert "0 of 2 customers added to *Unlucky*; 2 were not added" in dm.args["text"]
     assert_valid_message(dm.args)
     retry = [e for b in dm.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [e["action_id"] for e in retry] == [ids.ADD_PEOPLE_RETRY]
@@ -386,7 +416,7 @@ def test_a_timed_out_status_post_is_not_repeated_and_the_summary_uses_the_respon
     h.background.wait_idle(timeout=15)
     assert post.status == 200
     assert post.body["response_type"] == "ephemeral"
-    assert "Added 2 people to *Slow Slack*" in post.body["text"]
+    assert "2 customers added to *Slow Slack*" in post.body["text"]
     assert_valid_message(post.body)
     assert len(h.slack.calls("chat.postMessage")) == 1  # not posted again blindly
     assert len(h.slack.messages(CHANNEL)) == 1
@@ -416,6 +446,6 @@ def test_a_segment_name_with_markup_characters_is_shown_as_typed(harness: Harnes
     choose(harness, view, segment, option=options[1])
 
     text = thread_summary(harness)
-    assert "Added 1 person to *A &amp; B &lt;x&gt;*" in text
+    assert "1 customer added to *A &amp; B &lt;x&gt;*" in text
     assert "&amp;amp;" not in text
     assert_valid_message(harness.slack.calls("chat.update")[-1].args)

@@ -1,4 +1,4 @@
-"""What adding people to a segment works with."""
+"""What adding customers to a segment works with."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.bunce import BunceClientFactory
 from bot.create.worker import SubmissionWorker
+from bot.people.segment_cache import SegmentCache
 from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.people import PeopleJobStore
@@ -15,13 +16,19 @@ from bot.workspace.lookup import WorkspaceLookup
 
 @dataclass(frozen=True)
 class PeopleDeps:
+    """The collaborators the composition root fills by name, plus `segments`: the feature's
+    own SegmentCache, made here (one per app, so a test's app starts empty)."""
+
     people: PeopleJobStore
     lookup: WorkspaceLookup
+    # Also reads the segment list for search, in the background (no 3 s limit there).
     bunce: BunceClientFactory
-    # Segment search answers inside Slack's 3 s: its client gives up well before that.
-    bunce_quick: BunceClientFactory
     audit: AuditLog
     signer: MetadataSigner
     background: Executor
     # The job waits out Bunce's limits as creates do: same policy, same stop-aware sleep.
     worker: SubmissionWorker
+
+    def __post_init__(self) -> None:
+        # Not a field: bot/deps.py fills every field from what the process owns.
+        object.__setattr__(self, "segments", SegmentCache())

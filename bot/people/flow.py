@@ -1,13 +1,14 @@
-"""The add-people feature's work: reading a message's people, the search, the job's run.
+"""The add-customers feature's work: reading a message's customers, the segment search, the
+job's run.
 
-The run sends people to Bunce in batches (minutes for a large file), showing progress in the
-thread and the modal, and its summary always reaches the person.
+The search answers from each workspace's segment list, read in the background (search.py)
+from the moment the modal opens. The run sends customers to Bunce in batches (minutes for a large
+file), showing progress in the thread and the modal, and its summary always reaches the person.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,8 +18,12 @@ from bot.bunce import BunceError
 from bot.people.deps import PeopleDeps
 from bot.people.job import Progress, read_attachments, run
 from bot.people.recipients import Recipients, merge, parse_message_text
+from bot.people.search import warm_segments
 from bot.people.views import (
+    CHOOSE_SEGMENT,
     NOBODY,
+    STILL_LOADING,
+    UNREACHABLE,
     build_add_people_modal,
     build_progress_view,
     build_summary_message,
@@ -38,33 +43,31 @@ from bot.workspace.views import build_refusal_view
 
 logger = logging.getLogger(__name__)
 
-# Segment search answers Slack within 3 s: a page (quick client: 1 s connect + 1.6 s read at
-# worst, usually far less) may start only within the first second; Slack shows 100 options.
-OPTIONS_BUDGET = 1.0
-OPTIONS_PER_PAGE = 100
-OPTIONS_MATCHES = 100
-OPTIONS_MAX_SEGMENTS = 1000
-
 
 def prepare(
     deps: PeopleDeps, workspace: Workspace, body: dict[str, Any], client: WebClient, view_id: str
 ) -> None:
-    """Read the message (text and files), record the job, and show the modal."""
+    """Read the message (text and files), record the job, and show the modal; a message with
+    nobody in it gets a box to paste them instead (the job is then recorded on submit)."""
+    warm_segments(deps, workspace)
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id")
     found, notes = read_attachments(client, message.get("files"), channel)
     people = merge(parse_message_text(str(message.get("text") or "")), found)
     thread = message.get("thread_ts") or message.get("ts")
-    try:
-        job = record_job(deps, workspace, user_id(body), channel, thread, people)
-    except StoreError:
-        _update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
-        return
     # The shortcut's response_url rides along (signed) for when the thread and the modal
     # can't show the summary; it is not worth a column: it lives 30 minutes.
-    metadata = sign_value(deps.signer, {"job": job.id, "response_url": response_url_of(body)})
+    where: dict[str, Any] = {"response_url": response_url_of(body)}
+    if people.count == 0:
+        where.update(channel=channel, thread=thread)
+    else:
+        try:
+            where["job"] = record_job(deps, workspace, user_id(body), channel, thread, people).id
+        except StoreError:
+            _update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
+            return
     view = build_add_people_modal(
-        metadata,
+        sign_value(deps.signer, where),
         count=people.count,
         ignored=list(people.ignored),
         ignored_count=people.ignored_count,
@@ -93,35 +96,6 @@ def record_job(
     )
 
 
-def search_segments(deps: PeopleDeps, workspace: Workspace, query: str) -> list[tuple[str, str]]:
-    """Search the workspace's segments while the person types (Slack allows 3 s).
-
-    Pages are read until there are enough matches to show, or no new page may start
-    within the budget; whatever was found by then (or before a failure) is offered.
-    """
-    started = time.monotonic()
-    query = query.lower()
-    segments: list[tuple[str, str]] = []
-    try:
-        key = deps.lookup.key(workspace)
-        found = (
-            deps.bunce_quick.for_key(key.key).iter_segments(
-                per_page=OPTIONS_PER_PAGE, max_segments=OPTIONS_MAX_SEGMENTS
-            )
-            if key
-            else iter(())
-        )
-        for segment in found:
-            if query in segment.name.lower():
-                segments.append((segment.id, segment.name))
-            # Checked after each segment, so no page is asked for once the budget is spent.
-            if len(segments) >= OPTIONS_MATCHES or time.monotonic() - started > OPTIONS_BUDGET:
-                break
-    except (BunceError, StoreError):
-        pass
-    return segments
-
-
 def job_for(
     deps: PeopleDeps, data: dict[str, Any], values: dict[str, Any], workspace: Workspace, user: str
 ) -> PeopleJob | None:
@@ -142,8 +116,9 @@ def run_job(
     view_id: str | None,
     response_url: str | None,
 ) -> None:
-    """Send the people, showing progress in the thread and the modal; the summary always
-    reaches the person: thread, else modal, else the response_url, else a DM."""
+    """Send the customers, showing progress in the thread and the modal; the summary always
+    reaches the person (thread, else modal, else the response_url, else a DM), and wherever
+    it lands, a summary with customers missing carries its Retry (build_summary_message)."""
     job = deps.people.get(job_id)
     key = deps.lookup.key(workspace)
     if job is None or key is None:
@@ -249,14 +224,24 @@ def _edit_status(
     return answer.ok
 
 
-def chosen_segment(values: dict[str, Any]) -> tuple[str, str] | None:
-    """The segment picked in the modal (id, name); None while "New segment…" is selected."""
+# Options that stand for no segment, and what submitting with one of them says.
+_NOT_SEGMENTS = {
+    ids.NEW_SEGMENT_OPTION: CHOOSE_SEGMENT,
+    ids.SEGMENTS_LOADING_OPTION: STILL_LOADING,
+    ids.SEGMENTS_UNREACHABLE_OPTION: UNREACHABLE,
+}
+
+
+def chosen_segment(values: dict[str, Any]) -> tuple[tuple[str, str] | None, str]:
+    """The segment picked in the modal (id, name), or None and the inline error to show."""
     block = (values.get(ids.ADD_PEOPLE_SEGMENT) or {}).get(ids.ADD_PEOPLE_SEGMENT) or {}
     option = block.get("selected_option") or {}
     segment_id = option.get("value")
-    if not isinstance(segment_id, str) or segment_id == ids.NEW_SEGMENT_OPTION:
-        return None
-    return segment_id, str((option.get("text") or {}).get("text") or segment_id)
+    if not isinstance(segment_id, str):
+        return None, CHOOSE_SEGMENT
+    if segment_id in _NOT_SEGMENTS:
+        return None, _NOT_SEGMENTS[segment_id]
+    return (segment_id, str((option.get("text") or {}).get("text") or segment_id)), ""
 
 
 def ready_job(

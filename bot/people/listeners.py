@@ -1,4 +1,4 @@
-"""The add-people feature's listeners: the message shortcut, the card button, segment search,
+"""The add-customers feature's listeners: the message shortcut, the card button, segment search,
 the modal's submission and Retry."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.create.origin import Origin, encode_metadata
 from bot.create.views import build_create_modal
-from bot.people import flow
+from bot.people import flow, search
 from bot.people.deps import PeopleDeps
 from bot.people.views import (
-    CHOOSE_SEGMENT,
+    TITLE,
     build_add_people_modal,
     build_progress_view,
     build_segment_options,
@@ -49,14 +49,14 @@ def handle_message_shortcut(
         open_view(client, body, build_refusal_view(NOT_CONNECTED))
         return
     # Open at once (the trigger lives 3 s); attachments are read afterwards.
-    loading = build_loading_modal("Add people", "Reading the message…")
+    loading = build_loading_modal(TITLE, "Reading the message…")
     view_id = open_view(client, body, loading)
     if view_id:
         deps.background.submit(flow.prepare, deps, workspace, body, client, view_id)
 
 
 def handle_card_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, *, deps: PeopleDeps
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, *, deps: PeopleDeps
 ) -> None:
     ack()
     data = read_value(deps.signer, action_value(body))
@@ -80,14 +80,18 @@ def handle_card_button(
         paste=True,
     )
     open_view(client, body, view)
+    search.warm_segments(deps, Workspace.from_context(context))
 
 
 def handle_segment_options(
     ack: Ack, body: dict[str, Any], context: BoltContext, *, deps: PeopleDeps
 ) -> None:
     query = str(body.get("value") or "")
-    found = flow.search_segments(deps, Workspace.from_context(context), query)
-    ack(options=build_segment_options(found))
+    found = search.search_segments(deps, Workspace.from_context(context))
+    options = build_segment_options(
+        found.matching(query), state=found.state, known=len(found.segments)
+    )
+    ack(options=options)
 
 
 def handle_segment_chosen(
@@ -98,7 +102,9 @@ def handle_segment_chosen(
     chosen = (actions[0].get("selected_option") or {}).get("value") if actions else None
     if chosen != ids.NEW_SEGMENT_OPTION:
         return
-    info = deps.lookup.key_info(Workspace.from_context(context), cached=False)
+    workspace = Workspace.from_context(context)
+    deps.segments.forget(workspace)  # the segment about to be created must be found next
+    info = deps.lookup.key_info(workspace, cached=False)
     metadata = encode_metadata(deps.signer, Origin())
     view = build_create_modal(metadata, environment=info.environment if info else None)
     call(client.views_push, trigger_id=body.get("trigger_id"), view=view)
@@ -110,9 +116,9 @@ def handle_submission(
     view = body.get("view") or {}
     data = read_value(deps.signer, view.get("private_metadata"))
     values = (view.get("state") or {}).get("values") or {}
-    segment = flow.chosen_segment(values)
+    segment, problem = flow.chosen_segment(values)
     if data is None or segment is None:
-        error = TAMPERED if data is None else CHOOSE_SEGMENT
+        error = TAMPERED if data is None else problem
         ack(response_action="errors", errors={ids.ADD_PEOPLE_SEGMENT: error})
         return
     workspace = Workspace.from_context(context)

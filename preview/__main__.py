@@ -1,0 +1,5 @@
+"""`python -m preview [--out DIR]` (`make preview`)."""
+
+from preview.write import main
+
+raise SystemExit(main())

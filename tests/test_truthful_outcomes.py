@@ -223,3 +223,22 @@ def test_a_refused_connect_names_who_can_change_the_connection(
         assert_valid_modal(refusal)
         said = texts(refusal)
         assert f"only a workspace admin or owner, or <@{INSTALLER_OR_LISTED}> can change" in said
+
+
+def test_a_segment_created_empty_offers_add_customers_over_the_success_view(
+    harness: Harness,
+) -> None:
+    harness.store_key()
+    view = harness.open_modal()
+    harness.send_submission(view, state_for("Spring"))
+    result = final_view(harness, view["id"])
+    add = buttons(result, ids.ADD_PEOPLE_ACTION)
+    assert [b["text"]["text"] for b in add] == ["Add customers"]
+
+    harness.send_action(result, ids.ADD_PEOPLE_ACTION, value=add[0]["value"])
+
+    pushed = harness.slack.wait_for("views.push")[0].args["view"]
+    assert_valid_modal(pushed)
+    segment_id = harness.bunce.segments(LIVE_KEY)[0]["id"]
+    said = texts(pushed)
+    assert segment_id in said and "Spring" in said  # the new segment is already chosen

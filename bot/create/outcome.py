@@ -113,26 +113,25 @@ def _success(
 ) -> tuple[dict, dict]:
     shown = fresh(segment or segment_from_record(record))
     shown = dataclasses.replace(shown, description=strip_marker(shown.description))
-    posted = bool(record.announced_channel_id)
-    chose_not = record.channel_id == NO_SHARE
+    posted, unconfirmed = bool(record.announced_channel_id), record.announcement_unconfirmed
     channel = record.announced_channel_id or form_of(record).channel_id
-    state = {
-        "posted": posted,
-        "unconfirmed": record.announcement_unconfirmed,
-        "chose_not": chose_not,
-    }
-    note = messages.card_note(channel, **state)
-    share = (
-        None
-        if posted and not record.announcement_unconfirmed
-        else sign_value(deps.signer, {"id": shown.id})
-    )
+
+    def note(how: str) -> str:
+        chose_not = record.channel_id == NO_SHARE
+        return messages.card_note(
+            channel, posted=posted, unconfirmed=unconfirmed, chose_not=chose_not, how=how
+        )
+
+    # "Share its card in…" wherever the card is not known to be in the channel; "Add customers"
+    # for a segment created empty.
+    share = None if posted and not unconfirmed else sign_value(deps.signer, {"id": shown.id})
+    empty = not shown.all_customers and shown.customers_count == 0
+    add = sign_value(deps.signer, {"id": shown.id, "n": shown.name[:150]}) if empty else None
     url = deps.card_maker.bunce_url(shown.id)
-    view = build_success_view(shown, note, bunce_url=url, share_value=share)
-    notice = messages.created_notice(
-        shown, messages.card_note(channel, **state, how=messages.FROM_LIST), url
+    view = build_success_view(
+        shown, note(messages.BELOW), bunce_url=url, share_value=share, add_value=add
     )
-    return view, notice
+    return view, messages.created_notice(shown, note(messages.FROM_LIST), url)
 
 
 def fresh(segment: Segment) -> Segment:

@@ -184,6 +184,7 @@ def build_success_view(
     *,
     bunce_url: str | None = None,
     share_value: str | None = None,
+    add_value: str | None = None,
 ) -> View:
     """The outcome: what Bunce created and what to do next. `note` (mrkdwn) says where the card
     went; `share_value` (the signed segment id) adds "Share it in…" when no card was posted."""
@@ -200,10 +201,15 @@ def build_success_view(
             "filter": {"include": ["public", "private"], "exclude_bot_users": True},
         }
         blocks.append({"type": "actions", "block_id": ids.SHARE_PICK, "elements": [picker]})
+    # Next steps: customers for a segment created empty (`add_value`, the signed id and name),
+    # and the segment in Bunce.
+    steps = [button("Add customers", ids.ADD_PEOPLE_ACTION, value=add_value)] if add_value else []
     if bunce_url:
         link = button("Open in Bunce", ids.OPEN_IN_BUNCE)
         link["url"] = bunce_url
-        blocks.append({"type": "actions", "block_id": ids.OPEN_IN_BUNCE, "elements": [link]})
+        steps.append(link)
+    if steps:
+        blocks.append({"type": "actions", "block_id": ids.OPEN_IN_BUNCE, "elements": steps})
     blocks.append(context(f"Segment ID `{fit(segment.id, 200)}`"))
     view: View = {
         "type": "modal",

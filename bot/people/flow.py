@@ -33,6 +33,7 @@ from bot.people.views import (
 from bot.sentences import STORE_UNAVAILABLE
 from bot.slack.calls import SlackResult, call
 from bot.slack.metadata import sign_value
+from bot.slack.modals import open_view
 from bot.slack.payload import user_id
 from bot.slack.posting import notify_user
 from bot.store.db import StoreError
@@ -261,3 +262,13 @@ def ready_job(
     except StoreError:
         return None, {ids.ADD_PEOPLE_SEGMENT: STORE_UNAVAILABLE}
     return job, {}
+
+
+def show_over(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Open the modal from a message button; from a button inside a modal (the create success
+    view's "Add customers"), push it on that modal's stack: Slack opens a second modal only so
+    (docs.slack.dev/reference/methods/views.push)."""
+    if (body.get("view") or {}).get("type") == "modal":
+        call(client.views_push, trigger_id=body.get("trigger_id"), view=view)
+    else:
+        open_view(client, body, view)

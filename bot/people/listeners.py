@@ -69,7 +69,8 @@ def handle_card_button(
         "thread": message.get("ts"),
         "response_url": flow.response_url_of(body),
     }
-    segment = (data["id"], card_name(message) or "This segment")
+    named = data.get("n") if isinstance(data.get("n"), str) else None
+    segment = (data["id"], named or card_name(message) or "This segment")
     view = build_add_people_modal(
         sign_value(deps.signer, where),
         count=0,
@@ -79,7 +80,7 @@ def handle_card_button(
         segment=segment,
         paste=True,
     )
-    open_view(client, body, view)
+    flow.show_over(client, body, view)
     search.warm_segments(deps, Workspace.from_context(context))
 
 

@@ -4,6 +4,7 @@ once from settings, and the slice each feature is handed. Only the entry points 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ from bot.bunce import BunceClientFactory
 from bot.bunce.limiter import RateLimiter
 from bot.config import Settings
 from bot.create.card import CardMaker
-from bot.create.deps import CreateDeps
+from bot.create.deps import CreateDeps, Returns
 from bot.create.worker import SubmissionWorker
 from bot.manage.deps import ManageDeps
 from bot.people.deps import PeopleDeps
+from bot.people.flow import return_with_segment
 from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.cards import CardStore
@@ -60,6 +62,7 @@ class Services:
     people: PeopleJobStore
     lookup: WorkspaceLookup
     segment_url_template: str | None = None
+    returns: Returns | None = None
 
     def workspace_deps(self) -> WorkspaceDeps:
         return self._slice(WorkspaceDeps)
@@ -113,6 +116,8 @@ def build_services(
     )
     keys = KeyStore(engine, cipher)
     workspaces = WorkspaceSettingsStore(engine)
+    signer = MetadataSigner(cipher.derive("private_metadata"))
+    people = PeopleJobStore(engine)
     return Services(
         engine=engine,
         keys=keys,
@@ -125,10 +130,12 @@ def build_services(
         bunce=bunce,
         background=background
         or ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="bunce-work"),
-        signer=MetadataSigner(cipher.derive("private_metadata")),
+        signer=signer,
         cards=CardStore(engine),
-        people=PeopleJobStore(engine),
+        people=people,
         segment_url_template=settings.segment_url_template,
+        # Add customers' "New segment…": the new segment comes back chosen in its form.
+        returns=functools.partial(return_with_segment, signer, people),
     )
 
 

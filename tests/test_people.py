@@ -449,3 +449,35 @@ def test_a_segment_name_with_markup_characters_is_shown_as_typed(harness: Harnes
     assert "1 customer added to *A &amp; B &lt;x&gt;*" in text
     assert "&amp;amp;" not in text
     assert_valid_message(harness.slack.calls("chat.update")[-1].args)
+
+
+def test_a_segment_made_with_new_segment_comes_back_chosen(harness: Harness) -> None:
+    """Issue 13 item 6: "New segment…" pushes the create form; once the segment exists, the
+    Add customers modal under it has it chosen, with the customers it had found."""
+    harness.store_key()
+    root = shortcut(harness, "ann@example.com bob@example.org")
+    chosen = {"type": "external_select", "selected_option": {"value": ids.NEW_SEGMENT_OPTION}}
+
+    harness.send_action(root, ids.ADD_PEOPLE_SEGMENT, **chosen)
+
+    pushed = harness.slack.wait_for("views.push")[0].response["view"]
+    harness.send_submission(pushed, state_for("Launch list"))
+    named = "Launch list"
+    wait_until(lambda: any(s["name"] == named for s in harness.bunce.segments(LIVE_KEY)), 15)
+    segment = next(s for s in harness.bunce.segments(LIVE_KEY) if s["name"] == "Launch list")
+    wait_until(
+        lambda: (
+            harness.slack.views[root["id"]].get("blocks", [{}])
+            and segment["id"] in json.dumps(harness.slack.views[root["id"]])
+        ),
+        15,
+    )
+    again = harness.slack.sent_view(root["id"])
+    assert_valid_modal(again)
+    select = next(
+        b["element"] for b in again["blocks"] if b.get("block_id") == ids.ADD_PEOPLE_SEGMENT
+    )
+    assert select["initial_option"]["value"] == segment["id"]
+    assert "2" in json.dumps(again["blocks"][0])  # the two customers found are still there
+    result = harness.slack.sent_view(pushed["id"])
+    assert "chosen in *Add customers*" in json.dumps(result)

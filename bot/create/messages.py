@@ -61,6 +61,9 @@ def shared_in(channel_id: str) -> str:
     return f":mega: Shared in <#{channel_id}>."
 
 
+# Said when the form was opened from Add customers' "New segment…" (Origin.return_to).
+CHOSEN_THERE = "It's chosen in *Add customers*: close this to go back and add them."
+
 # How to share a card after the fact: the success view has a picker; a DM points at the list.
 BELOW = "below"
 FROM_LIST = f"with `{ids.COMMAND} list`"

@@ -20,11 +20,19 @@ class Origin:
     channel_id: str | None = None
     thread_ts: str | None = None
     response_url: str | None = None
+    # Opaque, from the feature that opened the form (Add customers' "New segment…"): where to
+    # take the person back to once the segment exists.
+    return_to: str | None = None
 
 
 def encode_metadata(signer: MetadataSigner, origin: Origin, form: SegmentForm | None = None) -> str:
     """Serialise and sign; a form that would overflow Slack's 3000 characters is shortened."""
-    data: dict[str, Any] = {"c": origin.channel_id, "t": origin.thread_ts, "r": origin.response_url}
+    data: dict[str, Any] = {
+        "c": origin.channel_id,
+        "t": origin.thread_ts,
+        "r": origin.response_url,
+        "b": origin.return_to,
+    }
     data = {key: value for key, value in data.items() if value}
     if form is not None:
         data["f"] = {
@@ -69,7 +77,9 @@ def decode_metadata(
         return None
     if not isinstance(data, dict):
         return None
-    origin = Origin(_str(data.get("c")), _str(data.get("t")), _str(data.get("r")))
+    origin = Origin(
+        _str(data.get("c")), _str(data.get("t")), _str(data.get("r")), _str(data.get("b"))
+    )
     raw = data.get("f")
     if not isinstance(raw, dict):
         return origin, None

@@ -86,6 +86,9 @@ def tell_outcome(
         view, notice = _failure(record, deps)
     else:
         view, notice = _success(record, segment, deps)
+        if record.return_to and deps.returns is not None:
+            # Opened from Add customers' "New segment…": the segment is chosen there for them.
+            deps.returns(client, record.return_to, segment or segment_from_record(record))
     if update_view(client, record.view_id, view):
         return True
     return notify_user(client, record.user_id, notice, response_url=record.response_url)
@@ -118,9 +121,10 @@ def _success(
 
     def note(how: str) -> str:
         chose_not = record.channel_id == NO_SHARE
-        return messages.card_note(
+        said = messages.card_note(
             channel, posted=posted, unconfirmed=unconfirmed, chose_not=chose_not, how=how
         )
+        return f"{said} {messages.CHOSEN_THERE}" if record.return_to else said
 
     # "Share its card in…" wherever the card is not known to be in the channel; "Add customers"
     # for a segment created empty.
@@ -147,7 +151,7 @@ def tell_unconfirmed(client: WebClient, record: SubmissionRecord) -> None:
 
 
 def _origin(record: SubmissionRecord) -> Origin:
-    return Origin(record.origin_channel_id, record.thread_ts, record.response_url)
+    return Origin(record.origin_channel_id, record.thread_ts, record.response_url, record.return_to)
 
 
 def _problem(code: str | None) -> Problem:

@@ -66,6 +66,7 @@ def draft_of(
         thread_ts=origin.thread_ts,
         response_url=origin.response_url,
         announce_response_url=_response_url(body, form.channel_id),
+        return_to=origin.return_to,
     )
 
 

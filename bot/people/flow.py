@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.bunce import BunceError
+from bot.bunce.models import Segment
 from bot.people.deps import PeopleDeps
 from bot.people.job import Progress, read_attachments, run
 from bot.people.recipients import Recipients, merge, parse_message_text
@@ -32,12 +33,12 @@ from bot.people.views import (
 )
 from bot.sentences import STORE_UNAVAILABLE
 from bot.slack.calls import SlackResult, call
-from bot.slack.metadata import sign_value
+from bot.slack.metadata import MetadataSigner, read_value, sign_value
 from bot.slack.modals import open_view
 from bot.slack.payload import user_id
 from bot.slack.posting import notify_user
 from bot.store.db import StoreError
-from bot.store.people import PeopleJob
+from bot.store.people import PeopleJob, PeopleJobStore
 from bot.store.records import Action
 from bot.tenant import Workspace
 from bot.workspace.views import build_refusal_view
@@ -272,3 +273,43 @@ def show_over(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> 
         call(client.views_push, trigger_id=body.get("trigger_id"), view=view)
     else:
         open_view(client, body, view)
+
+
+def return_to(signer: MetadataSigner, view: dict[str, Any]) -> str:
+    """For the create form opened from this modal's "New segment…": this modal's id and its
+    signed state, so the new segment can be chosen here once it exists."""
+    return sign_value(signer, {"view": view.get("id"), "meta": view.get("private_metadata")})
+
+
+def return_with_segment(
+    signer: MetadataSigner,
+    people: PeopleJobStore,
+    client: WebClient,
+    token: str,
+    segment: Segment,
+) -> None:
+    """Show the Add customers modal again (under the create form's result) with the new
+    segment chosen and what it already held: the customers found, or the paste box."""
+    data = read_value(signer, token)
+    view_id, meta = (data or {}).get("view"), (data or {}).get("meta")
+    state = read_value(signer, meta) if isinstance(meta, str) else None
+    if not isinstance(view_id, str) or state is None:
+        return
+    job = None
+    if isinstance(state.get("job"), str):
+        try:
+            job = people.get(state["job"])
+        except StoreError:
+            logger.warning("add-customers form not refreshed: database unavailable")
+            return
+    count = len(job.people) if job else 0
+    view = build_add_people_modal(
+        str(meta),
+        count=count,
+        ignored=list(job.ignored) if job else [],
+        ignored_count=job.ignored_count if job else 0,
+        notes=[],
+        segment=(segment.id, segment.name),
+        paste=count == 0,
+    )
+    call(client.views_update, view_id=view_id, view=view)

@@ -106,7 +106,8 @@ def handle_segment_chosen(
     workspace = Workspace.from_context(context)
     deps.segments.forget(workspace)  # the segment about to be created must be found next
     info = deps.lookup.key_info(workspace, cached=False)
-    metadata = encode_metadata(deps.signer, Origin())
+    back = flow.return_to(deps.signer, body.get("view") or {})
+    metadata = encode_metadata(deps.signer, Origin(return_to=back))
     view = build_create_modal(metadata, environment=info.environment if info else None)
     call(client.views_push, trigger_id=body.get("trigger_id"), view=view)
 

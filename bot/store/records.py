@@ -89,6 +89,8 @@ class SubmissionDraft:
     thread_ts: str | None
     response_url: str | None = field(default=None, repr=False)
     announce_response_url: str | None = field(default=None, repr=False)
+    # Where to take the person back to afterwards (see create/origin.py), kept with the URLs.
+    return_to: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -75,7 +75,8 @@ _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
 }
 _MESSAGE_LIMIT = 500
 _FAILURE_LIMIT = 32
-_URL_KEYS = ("response_url", "announce_response_url")
+# Kept encrypted in `reply_urls` (a JSON object, so a new reply path needs no migration).
+_URL_KEYS = ("response_url", "announce_response_url", "return_to")
 _BUSY = (State.PENDING, State.CREATING, State.CREATED)
 _ENDED = (State.ANNOUNCED, State.FAILED)
 # Before a submission's first POST: the ids of the segments Bunce already had under the same name.

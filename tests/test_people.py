@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot import ids
+from bot.tenant import Workspace
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FILES_SCOPES, FakeSlackApi
@@ -481,3 +482,25 @@ def test_a_segment_made_with_new_segment_comes_back_chosen(harness: Harness) -> 
     assert "2" in json.dumps(again["blocks"][0])  # the two customers found are still there
     result = harness.slack.sent_view(pushed["id"])
     assert "chosen in *Add customers*" in json.dumps(result)
+
+
+def test_retry_after_the_workspace_was_disconnected_says_so(harness: Harness) -> None:
+    """A Retry pressed once the key is gone is answered, not dropped in silence."""
+    harness.store_key()
+    segment = harness.bunce.add_segment(LIVE_KEY, "Partial")
+    view = shortcut(harness, "p1@example.com p2@example.com")
+    harness.bunce.fail_next(status=503, times=3, path="/segments/*/customers")
+    choose(harness, view, segment)
+    thread_summary(harness)
+    summary = harness.slack.calls("chat.update")[-1].args
+    retry = next(e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"])
+    harness.services.keys.delete(TEAM)
+    harness.services.lookup.forget(Workspace(TEAM))
+
+    harness.send_action({"id": "VNONE", "type": "home"}, ids.ADD_PEOPLE_RETRY, value=retry["value"])
+
+    # A button outside a message has no response_url: the person hears it by DM.
+    wait_until(lambda: harness.slack.calls("conversations.open"), 15)
+    harness.background.wait_idle()
+    posts = [c.args["text"] for c in harness.slack.calls("chat.postMessage")]
+    assert any("isn't connected to Bunce" in text for text in posts)

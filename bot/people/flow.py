@@ -31,7 +31,8 @@ from bot.people.views import (
     progress_text,
     summary_text,
 )
-from bot.sentences import STORE_UNAVAILABLE
+from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE
+from bot.slack.blocks import ephemeral
 from bot.slack.calls import SlackResult, call
 from bot.slack.metadata import MetadataSigner, read_value, sign_value
 from bot.slack.modals import open_view
@@ -123,7 +124,11 @@ def run_job(
     it lands, a summary with customers missing carries its Retry (build_summary_message)."""
     job = deps.people.get(job_id)
     key = deps.lookup.key(workspace)
-    if job is None or key is None:
+    if job is None:
+        logger.warning("add-customers job %s not found: nothing to run", job_id)
+        return
+    if key is None:  # disconnected since: say so where the person is, not nothing
+        notify_user(client, job.user_id, ephemeral(NOT_CONNECTED), response_url=response_url)
         return
     name = job.segment_name or job.segment_id or ""
     status_ts = job.status_ts

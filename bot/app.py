@@ -20,6 +20,7 @@ from bot.manage import listeners as manage_listeners
 from bot.people import listeners as people_listeners
 from bot.slack.clients import configure
 from bot.store.installations import oauth_state_store
+from bot.workflow import listeners as workflow_listeners
 from bot.workspace import listeners as workspace_listeners
 
 LISTENER_THREADS = 16
@@ -54,6 +55,7 @@ def create_app(settings: Settings, services: Services, worker: SubmissionWorker)
     manage_listeners.register(app, features.manage)
     people_listeners.register(app, services.people_deps(worker))
     workspace_listeners.register(app, features.workspace)
+    workflow_listeners.register(app, services.workflow_deps(), worker)
     return app
 
 

@@ -6,21 +6,24 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.bunce import BunceClientFactory
 from bot.bunce.limiter import RateLimiter
+from bot.bunce.models import Segment
 from bot.config import Settings
 from bot.create.card import CardMaker
 from bot.create.deps import CreateDeps, Returns
 from bot.create.worker import SubmissionWorker
 from bot.manage.deps import ManageDeps
+from bot.people import flow as people_flow
 from bot.people.deps import PeopleDeps
-from bot.people.flow import return_with_segment
 from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.cards import CardStore
@@ -30,9 +33,12 @@ from bot.store.installations import EncryptedInstallationStore
 from bot.store.keys import KeyStore
 from bot.store.people import PeopleJobStore
 from bot.store.ratelimit import SharedRateLimiter
+from bot.store.records import SubmissionRecord
 from bot.store.submissions import SubmissionStore
 from bot.store.workspaces import WorkspaceSettingsStore
 from bot.tenant import Workspace
+from bot.workflow import step as workflow_step
+from bot.workflow.deps import WorkflowDeps
 from bot.workspace.admins import AdminPolicy
 from bot.workspace.deps import WorkspaceDeps
 from bot.workspace.lookup import WorkspaceLookup
@@ -72,6 +78,9 @@ class Services:
 
     def manage_deps(self) -> ManageDeps:
         return self._slice(ManageDeps)
+
+    def workflow_deps(self) -> WorkflowDeps:
+        return self._slice(WorkflowDeps)
 
     def people_deps(self, worker: SubmissionWorker) -> PeopleDeps:
         return self._slice(PeopleDeps, worker=worker)
@@ -134,9 +143,29 @@ def build_services(
         cards=CardStore(engine),
         people=people,
         segment_url_template=settings.segment_url_template,
-        # Add customers' "New segment…": the new segment comes back chosen in its form.
-        returns=functools.partial(return_with_segment, signer, people),
+        # Forms other features open: Add customers' "New segment…" gets its new segment chosen,
+        # a workflow step is completed.
+        returns=functools.partial(
+            _route_returns,
+            {
+                people_flow.RETURN_KIND: functools.partial(people_flow.returns, signer, people),
+                workflow_step.RETURN_KIND: workflow_step.returns,
+            },
+        ),
     )
+
+
+def _route_returns(
+    handlers: Mapping[str, Returns],
+    client: WebClient,
+    record: SubmissionRecord,
+    segment: Segment | None,
+    sentence: str | None,
+) -> bool | None:
+    """Each hand-back to the feature whose kind prefixes the submission's return path."""
+    kind, _, _ = (record.return_to or "").partition(":")
+    handler = handlers.get(kind)
+    return handler(client, record, segment, sentence) if handler else None
 
 
 def build_limiter(settings: Settings, engine: Engine) -> RateLimiter:

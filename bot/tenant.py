@@ -23,3 +23,12 @@ class Workspace:
 
     def log_fields(self) -> str:
         return f"team={self.team_id or '-'} enterprise={self.enterprise_id or '-'}"
+
+
+# The submitter of a segment created by a Workflow Builder step: "workflow:<workflow execution
+# id>" in the user_id columns (submissions, audit), never a Slack user to mention.
+WORKFLOW_PREFIX = "workflow:"
+
+
+def by_workflow(user_id: str | None) -> bool:
+    return bool(user_id) and str(user_id).startswith(WORKFLOW_PREFIX)

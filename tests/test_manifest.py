@@ -25,6 +25,10 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_delete": ("chat:write",),
     "chat_scheduleMessage": ("chat:write",),
     "chat_getPermalink": (),
+    # Workflow steps end with the execution's token; "Bot tokens: No scope required"
+    # (docs.slack.dev/reference/methods/functions.completeSuccess).
+    "functions_completeSuccess": (),
+    "functions_completeError": (),
     "conversations_join": ("channels:join",),
     "conversations_open": ("im:write",),
     "conversations_info": ("channels:read", "groups:read", "im:read", "mpim:read"),
@@ -172,7 +176,29 @@ def test_features_and_settings_the_app_relies_on() -> None:
     assert manifest["features"]["bot_user"]["display_name"] == "bunce"
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
-    assert settings["org_deploy_enabled"] is False
+    # Custom steps (issue 14) need an org-ready app whose functions run here.
+    assert settings["org_deploy_enabled"] is True
+    assert settings["function_runtime"] == "remote"
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]
+
+
+def test_the_workflow_step_is_declared_as_the_app_serves_it() -> None:
+    step = load_manifest()["functions"]["create_bunce_segment"]
+    inputs, outputs = step["input_parameters"], step["output_parameters"]
+
+    assert {name: p["type"] for name, p in inputs.items()} == {
+        "segment_name": "string",
+        "description": "string",
+        "add_all_customers": "boolean",
+        "announce_channel": "slack#/types/channel_id",
+    }
+    assert [name for name, p in inputs.items() if p.get("is_required")] == ["segment_name"]
+    assert {name: p["type"] for name, p in outputs.items()} == {
+        "segment_id": "string",
+        "segment_name": "string",
+    }
+    assert all(p.get("is_required") for p in outputs.values())
+    assert all(p["name"] == name for name, p in {**inputs, **outputs}.items())
 
 
 def test_http_setup_is_documented_in_comments() -> None:

@@ -271,3 +271,21 @@ def test_the_gate_drops_envelopes_after_close_and_waits_for_those_inside() -> No
     assert gate.wait_idle(5)
     first.join(5)
     assert handled == ["slash_commands"]
+
+
+def test_a_workflow_step_runs_over_the_socket(world) -> None:
+    """Issue 14: function_executed arrives as an events_api envelope; acked at once, then the
+    segment is created and the step completed with the execution's token."""
+    slack, bunce, socket_mode, app = world
+    connected(socket_mode, app)
+    event = slack.start_execution(inputs={"segment_name": "Workflow VIPs"}, team_id=TEAM)
+    payload = {**home_opened_payload(), "event": event, "event_id": f"Ev{time.time_ns()}"}
+
+    ack = socket_mode.wait_for_ack(socket_mode.push("events_api", payload))
+    slack.wait_for_completion(event["function_execution_id"], timeout=15)
+
+    assert ack.payload is None
+    done = slack.completions(event["function_execution_id"])
+    assert [d["method"] for d in done] == ["functions.completeSuccess"]
+    assert [s["name"] for s in bunce.segments(LIVE_KEY)] == ["Workflow VIPs"]
+    assert socket_mode.problems == []

@@ -12,6 +12,7 @@ from bot.create.marker import strip_marker
 from bot.slack.blocks import Message, button, context, header, section
 from bot.slack.metadata import MetadataSigner, sign_value
 from bot.slack.mrkdwn import fit, truncate, when
+from bot.tenant import by_workflow
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,9 @@ def build_segment_card(
     `actions` is the card's button row (Edit, Add customers, Open in Bunce), see card_actions.
     """
     fields = [f"*Customers*\n{customers_text(segment)}"]
-    if creator_id:
-        fields.append(f"*Created by*\n<@{creator_id}>")
+    creator = _creator(creator_id)
+    if creator:
+        fields.append(f"*Created by*\n{creator}")
     if segment.created_at is not None:
         fields.append(f"*Created*\n{when(segment.created_at)}")
     blocks = [header(truncate(segment.name, 150), block_id=ids.CARD_HEADER)]
@@ -91,11 +93,18 @@ def build_segment_card(
     name = fit(segment.name, 1000)
     if shared_by:
         text = f"Bunce segment: {name}, shared by <@{shared_by}>"
-    elif creator_id:
-        text = f"New Bunce segment: {name}, created by <@{creator_id}>"
+    elif creator:
+        text = f"New Bunce segment: {name}, created by {creator}"
     else:
         text = f"Bunce segment: {name}"
     return {"text": text, "blocks": blocks}
+
+
+def _creator(user_id: str | None) -> str | None:
+    """A Slack user to mention, or a workflow (its step created the segment), or nobody."""
+    if not user_id:
+        return None
+    return "a workflow" if by_workflow(user_id) else f"<@{user_id}>"
 
 
 def card_actions(

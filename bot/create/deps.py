@@ -14,11 +14,16 @@ from bot.create.card import CardMaker
 from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.cards import CardStore
+from bot.store.records import SubmissionRecord
 from bot.store.submissions import SubmissionStore
 from bot.workspace.admins import AdminPolicy
 from bot.workspace.lookup import WorkspaceLookup
 
-Returns = Callable[[WebClient, str, Segment], None]
+# Called with the outcome of a submission another feature opened (Origin.return_to): the segment
+# (created), a sentence (failed) or neither (Bunce hasn't answered yet). None means "tell the
+# person as usual too"; a bool means the feature told them itself (a workflow step has no one
+# to tell: completing the step is the telling), and whether that reached Slack.
+Returns = Callable[[WebClient, SubmissionRecord, Segment | None, str | None], bool | None]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,5 @@ class CreateDeps:
     background: Executor
     # Failures that need an admin name them.
     admins: AdminPolicy
-    # Called once a segment opened from another feature's form exists (Origin.return_to): that
-    # feature takes the person back (Add customers chooses the new segment).
+    # See Returns: Add customers chooses the new segment, a workflow step completes.
     returns: Returns | None = None

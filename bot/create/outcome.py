@@ -81,20 +81,34 @@ def audit_created(record: SubmissionRecord, deps: CreateDeps) -> None:
 def tell_outcome(
     client: WebClient, record: SubmissionRecord, segment: Segment | None, deps: CreateDeps
 ) -> bool:
-    """In the modal if it is still open, else privately; False if neither reached the person."""
+    """In the modal if it is still open, else privately; False if neither reached the person.
+    A submission another feature opened is handed back to it first (CreateDeps.returns)."""
     if record.state == State.FAILED:
-        view, notice = _failure(record, deps)
+        view, notice, sentence = _failure(record, deps)
+        handed = _hand_back(client, record, None, sentence, deps)
     else:
         view, notice = _success(record, segment, deps)
-        if record.return_to and deps.returns is not None:
-            # Opened from Add customers' "New segment…": the segment is chosen there for them.
-            deps.returns(client, record.return_to, segment or segment_from_record(record))
+        handed = _hand_back(client, record, segment or segment_from_record(record), None, deps)
+    if handed is not None:
+        return handed
     if update_view(client, record.view_id, view):
         return True
     return notify_user(client, record.user_id, notice, response_url=record.response_url)
 
 
-def _failure(record: SubmissionRecord, deps: CreateDeps) -> tuple[dict, dict]:
+def _hand_back(
+    client: WebClient,
+    record: SubmissionRecord,
+    segment: Segment | None,
+    sentence: str | None,
+    deps: CreateDeps,
+) -> bool | None:
+    if not record.return_to or deps.returns is None:
+        return None
+    return deps.returns(client, record, segment, sentence)
+
+
+def _failure(record: SubmissionRecord, deps: CreateDeps) -> tuple[dict, dict, str]:
     problem = _problem(record.failure)
     result = CreateResult(problem=problem, bunce_message=record.failure_message)
     step = messages.next_step(problem)
@@ -104,7 +118,7 @@ def _failure(record: SubmissionRecord, deps: CreateDeps) -> tuple[dict, dict]:
     form = form_of(record)
     metadata = encode_metadata(deps.signer, _origin(record), form)
     view = build_error_view(sentence, form, metadata, step)
-    return view, messages.failed_notice(record.name, sentence)
+    return view, messages.failed_notice(record.name, sentence), sentence
 
 
 def success_view(record: SubmissionRecord, segment: Segment | None, deps: CreateDeps) -> dict:
@@ -145,9 +159,14 @@ def fresh(segment: Segment) -> Segment:
     return dataclasses.replace(segment, customers_count=0)
 
 
-def tell_unconfirmed(client: WebClient, record: SubmissionRecord) -> None:
-    """Bunce can't say yet whether the segment exists: say so, and that we'll keep checking."""
+def tell_unconfirmed(client: WebClient, record: SubmissionRecord, deps: CreateDeps) -> bool:
+    """Bunce can't say yet whether the segment exists: say so, and that we'll keep checking.
+    True when that was the final word (a workflow step past its deadline has been ended)."""
+    handed = _hand_back(client, record, None, None, deps)
+    if handed is not None:
+        return handed
     update_view(client, record.view_id, build_unconfirmed_view(record.name))
+    return False
 
 
 def _origin(record: SubmissionRecord) -> Origin:

@@ -156,8 +156,7 @@ class SubmissionWorker:
         if record.state in (State.PENDING, State.CREATING):
             result, environment = self._create(record, workspace, slack)
             if result.problem is Problem.UNCONFIRMED:
-                if slack is not None:
-                    outcome.tell_unconfirmed(slack, record)
+                self._tell_unconfirmed(record, slack)
                 return True
             segment = result.segment
             record = self._record_result(record, result)
@@ -244,9 +243,10 @@ class SubmissionWorker:
             self.deps.submissions.keep_baseline(submission_id, ids)
 
     def _tell_unconfirmed(self, record: SubmissionRecord, slack: WebClient | None) -> None:
-        """Bunce hasn't answered: say it's still being confirmed while we keep looking."""
-        if slack is not None:
-            outcome.tell_unconfirmed(slack, record)
+        """Bunce hasn't answered: say it's still being confirmed while we keep looking (or, for
+        a workflow step past its deadline, end the step: then it counts as told, once)."""
+        if slack is not None and outcome.tell_unconfirmed(slack, record, self.deps):
+            self.deps.submissions.mark_told(record.id, owner=self.owner)
 
     def _before_post(self, submission_id: str) -> None:
         """Each POST is recorded (and the lease renewed) before it is sent."""

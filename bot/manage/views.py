@@ -12,6 +12,7 @@ from bot.slack.blocks import button, context, plain, section
 from bot.slack.metadata import MetadataSigner, sign_value
 from bot.slack.mrkdwn import fit, truncate, when
 from bot.slack.notice import build_notice
+from bot.tenant import by_workflow
 
 PAGE_SIZE = 10
 BUNCE_DOWN = "Bunce didn't answer, so nothing changed. Try again in a minute."
@@ -159,7 +160,8 @@ def build_edit_result_view(text: str) -> dict[str, Any]:
 
 def not_editor(creator_id: str | None, who: str) -> str:
     """Who may edit this segment, by name where the app knows them."""
-    creator = f"<@{creator_id}> (who created it from Slack)" if creator_id else None
+    person = creator_id and not by_workflow(creator_id)
+    creator = f"<@{creator_id}> (who created it from Slack)" if person else None
     return "Only " + (f"{creator} or {who}" if creator else who) + " can edit this segment."
 
 

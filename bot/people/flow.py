@@ -40,7 +40,7 @@ from bot.slack.payload import user_id
 from bot.slack.posting import notify_user
 from bot.store.db import StoreError
 from bot.store.people import PeopleJob, PeopleJobStore
-from bot.store.records import Action
+from bot.store.records import Action, SubmissionRecord
 from bot.tenant import Workspace
 from bot.workspace.views import build_refusal_view
 
@@ -280,10 +280,29 @@ def show_over(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> 
         open_view(client, body, view)
 
 
+RETURN_KIND = "people"
+
+
 def return_to(signer: MetadataSigner, view: dict[str, Any]) -> str:
     """For the create form opened from this modal's "New segment…": this modal's id and its
     signed state, so the new segment can be chosen here once it exists."""
-    return sign_value(signer, {"view": view.get("id"), "meta": view.get("private_metadata")})
+    token = sign_value(signer, {"view": view.get("id"), "meta": view.get("private_metadata")})
+    return f"{RETURN_KIND}:{token}"
+
+
+def returns(
+    signer: MetadataSigner,
+    people: PeopleJobStore,
+    client: WebClient,
+    record: SubmissionRecord,
+    segment: Segment | None,
+    sentence: str | None,
+) -> None:
+    """The create feature's hand-back (CreateDeps.returns): a new segment is chosen in the
+    Add customers modal; the person is told the outcome as usual either way (None)."""
+    token = (record.return_to or "").removeprefix(f"{RETURN_KIND}:")
+    if segment is not None:
+        return_with_segment(signer, people, client, token, segment)
 
 
 def return_with_segment(

@@ -8,6 +8,7 @@ each surface lives in its own module, as a mixin over the shared world (base.py)
 - oauth.py      workspaces, bot tokens, oauth.v2.access, token rotation, revocation, auth.test
 - files.py      files.info, file downloads, who may read a file
 - directory.py  channels and users: conversations.join/open, users.info
+- functions.py  Workflow Builder custom steps: function_executed, their tokens, functions.complete*
 - models.py     the records (SlackCall, ResponsePost, FileDownload) and world objects
 
 This module re-exports what tests and the benchmark import from `tests.fakes.slack`.
@@ -15,6 +16,7 @@ This module re-exports what tests and the benchmark import from `tests.fakes.sla
 
 from __future__ import annotations
 
+from tests.fakes.slack.functions import FUNCTION_TOKEN_PREFIX, FUNCTION_TOKEN_TTL
 from tests.fakes.slack.messages import (
     MAX_MESSAGE_BLOCKS,
     MAX_TEXT_CHARS,
@@ -48,6 +50,8 @@ __all__ = [
     "DEFAULT_SCOPES",
     "DEFAULT_TEAM_ID",
     "FILES_SCOPES",
+    "FUNCTION_TOKEN_PREFIX",
+    "FUNCTION_TOKEN_TTL",
     "MAX_MESSAGE_BLOCKS",
     "MAX_TEXT_CHARS",
     "MAX_VALUE_CHARS",

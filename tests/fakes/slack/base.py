@@ -147,6 +147,11 @@ class _Base:
             raise _Refusal("invalid_auth")
         if self._expired(token):
             raise _Refusal("token_expired")
+        return self._workspace(team_id)
+
+    def _workspace(self, team_id: str) -> Workspace:
+        """The installation a token speaks for (functions.py's workflow tokens too); a team never
+        added is a default install with every default scope."""
         default = Workspace(team_id, None, "UBOT", f"B{team_id}", frozenset(DEFAULT_SCOPES))
         return self._workspaces.get(team_id, default)
 

@@ -4,7 +4,7 @@ This module is the HTTP side, shared by every surface: one ThreadingHTTPServer o
 routing (Web API methods, response_url posts, file downloads), argument decoding, bearer tokens,
 scope checks, scripted faults (errors, late answers, dropped connections) and the recording of
 each request. What each method does lives in its surface module, assembled here as mixins:
-views.py, messages.py, oauth.py, files.py and directory.py.
+views.py, messages.py, oauth.py, files.py, directory.py and functions.py.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes.slack.directory import DirectoryMixin
 from tests.fakes.slack.files import _SIGN_IN_PAGE, FilesMixin
+from tests.fakes.slack.functions import FunctionsMixin
 from tests.fakes.slack.messages import MessagesMixin
 from tests.fakes.slack.models import (
     _TEXT,
@@ -113,8 +114,13 @@ def _bearer(headers: dict[str, str]) -> str | None:
     return value[7:] if value.startswith("Bearer ") else None
 
 
-class FakeSlackApi(ViewsMixin, MessagesMixin, OAuthMixin, FilesMixin, DirectoryMixin):
-    """A thread-safe loopback Slack Web API plus response_url endpoint that records requests."""
+class FakeSlackApi(
+    FunctionsMixin, ViewsMixin, MessagesMixin, OAuthMixin, FilesMixin, DirectoryMixin
+):
+    """A thread-safe loopback Slack Web API plus response_url endpoint that records requests.
+
+    FunctionsMixin comes first: its _authenticate and expire_token extend the shared ones.
+    """
 
     def __init__(self, now: Clock = time.monotonic) -> None:
         super().__init__(now)
@@ -131,6 +137,8 @@ class FakeSlackApi(ViewsMixin, MessagesMixin, OAuthMixin, FilesMixin, DirectoryM
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
             "files.info": self._files_info,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
         # Methods authenticated by the app's client credentials rather than a token.
         self._client_methods: dict[str, Callable[[dict[str, str], dict[str, Any]], dict[str, Any]]]

@@ -68,7 +68,8 @@ def test_a_valid_step_creates_one_segment_shares_its_card_and_completes_with_its
     assert "<@workflow" not in str(cards[0])
 
 
-def test_without_a_channel_no_card_is_shared(harness: Harness) -> None:
+def test_without_a_channel_no_card_is_shared(any_db_harness: Harness) -> None:
+    harness = any_db_harness
     harness.store_key()
 
     execution = run_step(harness, {"segment_name": NAME, "add_all_customers": True})
@@ -78,7 +79,8 @@ def test_without_a_channel_no_card_is_shared(harness: Harness) -> None:
     assert harness.bunce.segments(LIVE_KEY)[0]["all_customers"] in (True, 1)
 
 
-def test_the_audit_trail_says_a_workflow_created_it(harness: Harness) -> None:
+def test_the_audit_trail_says_a_workflow_created_it(any_db_harness: Harness) -> None:
+    harness = any_db_harness
     harness.store_key()
 
     execution = run_step(harness, {"segment_name": NAME}, workflow_execution_id="Wf0TESTRUN")
@@ -100,8 +102,9 @@ def test_the_audit_trail_says_a_workflow_created_it(harness: Harness) -> None:
     ],
 )
 def test_invalid_inputs_end_the_step_with_an_error_and_nothing_reaches_bunce(
-    harness: Harness, inputs: dict[str, Any], said: str
+    any_db_harness: Harness, inputs: dict[str, Any], said: str
 ) -> None:
+    harness = any_db_harness
     harness.store_key()
 
     execution = run_step(harness, inputs)
@@ -112,7 +115,8 @@ def test_invalid_inputs_end_the_step_with_an_error_and_nothing_reaches_bunce(
     assert harness.bunce.requests == []
 
 
-def test_a_workspace_not_connected_ends_the_step_saying_so(harness: Harness) -> None:
+def test_a_workspace_not_connected_ends_the_step_saying_so(any_db_harness: Harness) -> None:
+    harness = any_db_harness
     execution = run_step(harness, {"segment_name": NAME})
 
     done = completed(harness, execution)
@@ -124,8 +128,9 @@ def test_a_workspace_not_connected_ends_the_step_saying_so(harness: Harness) -> 
 
 # -- Bunce failing ------------------------------------------------------------------------------
 def test_bunce_losing_answers_is_reconciled_into_one_segment_and_success(
-    harness: Harness,
+    any_db_harness: Harness,
 ) -> None:
+    harness = any_db_harness
     harness.store_key()
     harness.bunce.fail_next(after_processing=True, delay=3.0, method="POST")
 
@@ -137,8 +142,9 @@ def test_bunce_losing_answers_is_reconciled_into_one_segment_and_success(
 
 
 def test_bunce_down_throughout_ends_the_step_with_an_error_and_no_segment(
-    harness: Harness,
+    any_db_harness: Harness,
 ) -> None:
+    harness = any_db_harness
     harness.store_key()
     harness.bunce.fail_next(500, times=20, method="POST")
 
@@ -152,8 +158,9 @@ def test_bunce_down_throughout_ends_the_step_with_an_error_and_no_segment(
 
 # -- Slack redelivering, and a process dying --------------------------------------------------
 def test_an_event_delivered_twice_creates_one_segment_and_completes_once(
-    harness: Harness,
+    any_db_harness: Harness,
 ) -> None:
+    harness = any_db_harness
     harness.store_key()
     event = harness.slack.start_execution(inputs={"segment_name": NAME})
 
@@ -165,7 +172,8 @@ def test_an_event_delivered_twice_creates_one_segment_and_completes_once(
     assert len([r for r in harness.bunce.requests if r.method == "POST"]) == 1
 
 
-def test_the_same_event_delivered_concurrently_creates_one_segment(harness: Harness) -> None:
+def test_the_same_event_delivered_concurrently_creates_one_segment(any_db_harness: Harness) -> None:
+    harness = any_db_harness
     harness.store_key()
     event = harness.slack.start_execution(inputs={"segment_name": NAME})
     barrier = threading.Barrier(4)
@@ -185,9 +193,10 @@ def test_the_same_event_delivered_concurrently_creates_one_segment(harness: Harn
 
 
 def test_a_step_acked_by_a_process_that_died_is_completed_once_after_a_restart(
-    harness: Harness,
+    any_db_harness: Harness,
 ) -> None:
     """The event was acked and recorded, then the process died before working it."""
+    harness = any_db_harness
     harness.store_key()
     event = harness.slack.start_execution(inputs={"segment_name": NAME})
     form, _ = step.form_from_inputs(event["inputs"])

@@ -75,11 +75,14 @@ ANNOUNCED_NAME = re.compile(r"bench-(paced|flood)-\d{6}")
 CREATE_VIEW = "segment_create"
 
 # README "Performance" and issue 5.
-ACK_P99_MS = 100.0
-VIEWS_OPEN_P99_MS = 300.0
-THROUGHPUT_RATIO = 0.8
-WORKER_RSS_MB = 120.0
-READY_SECONDS = 2.0
+# Issue 15's targets (README "Performance"), as ratios to the bare Bolt baseline of the same run.
+SUBMISSION_RPS_RATIO = 0.7
+SUBMISSION_P99_RATIO = 1.5
+COMMAND_RPS_RATIO = 0.95
+COMMAND_P99_RATIO = 1.2
+VIEWS_OPEN_P99_RATIO = 1.3
+WORKER_RSS_MB = 80.0
+READY_SECONDS = 1.0
 OTHER_LOAD_WARNING_PCT = 10.0
 
 
@@ -510,40 +513,52 @@ def measure_ready(opts: Options) -> dict[str, Any]:
 
 # -- verdicts and the report --------------------------------------------------------------------
 def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15's targets, each a ratio to the bare Bolt baseline measured in the same run
+    (absolute figures depend on the machine; ratios much less)."""
     checks: list[dict[str, Any]] = []
 
     def check(name: str, value: float | None, limit: float, *, at_least: bool = False) -> None:
-        ok = value is not None and (value >= limit if at_least else value < limit)
+        ok = value is not None and (value >= limit if at_least else value <= limit)
         checks.append({"budget": name, "value": value, "limit": limit, "pass": ok})
+
+    def ratio(ours: float | None, base: float | None) -> float | None:
+        return None if ours is None or not base else round(ours / base, 2)
 
     baseline = next((r for r in report["runs"] if r["target"] == "baseline"), None)
     errors = 0
     for run in report["runs"]:
         errors += run_errors(run)
-        if run["target"] != "ours":
+        if run["target"] != "ours" or baseline is None:
             continue
         at = f"bunce {run['bunce_latency_ms']} ms"
-        check(f"command ack p99 < 100 ms ({at})", run["command"]["p99_ms"], ACK_P99_MS)
-        check(f"submission ack p99 < 100 ms ({at})", run["submission"]["p99_ms"], ACK_P99_MS)
-        check(
-            f"command -> views.open p99 < 300 ms ({at})",
-            run["views_open"]["p99_ms"],
-            VIEWS_OPEN_P99_MS,
+        sub, base_sub = run["submission"], baseline["submission"]
+        cmd, base_cmd = run["command"], baseline["command"]
+        sub_rps, sub_p99 = (
+            ratio(sub["rps"], base_sub["rps"]),
+            ratio(sub["p99_ms"], base_sub["p99_ms"]),
         )
-        if baseline:
-            ratio = run["command"]["rps"] / max(baseline["command"]["rps"], 1e-9)
-            check(
-                f"command throughput >= 0.8 x baseline ({at})",
-                round(ratio, 2),
-                THROUGHPUT_RATIO,
-                at_least=True,
-            )
+        check(f"submission throughput >= 0.7x ({at})", sub_rps, SUBMISSION_RPS_RATIO, at_least=True)
+        check(f"submission ack p99 <= 1.5x ({at})", sub_p99, SUBMISSION_P99_RATIO)
+        flood = run.get("flood_announced") or {}
+        left = flood.get("submitted", 0) - flood.get("announced_during_run", 0)
+        check(f"every flood submission announced within the run ({at})", left, 0)
+        cmd_rps, cmd_p99 = (
+            ratio(cmd["rps"], base_cmd["rps"]),
+            ratio(cmd["p99_ms"], base_cmd["p99_ms"]),
+        )
+        check(f"command throughput >= 0.95x ({at})", cmd_rps, COMMAND_RPS_RATIO, at_least=True)
+        check(f"command ack p99 <= 1.2x ({at})", cmd_p99, COMMAND_P99_RATIO)
+        check(
+            f"command -> views.open p99 <= 1.3x ({at})",
+            ratio(run["views_open"]["p99_ms"], baseline["views_open"]["p99_ms"]),
+            VIEWS_OPEN_P99_RATIO,
+        )
         worst = max(run["memory"]["workers_mb"], default=None)
-        check(f"RSS per worker after the run < 120 MB ({at})", worst, WORKER_RSS_MB)
-    check("no errors (all runs)", errors, 1)
+        check(f"RSS per web process after the run <= 80 MB ({at})", worst, WORKER_RSS_MB)
+    check("no errors (all runs)", errors, 0)
     if report["ready"]["median_s"] is not None:
         median = report["ready"]["median_s"]
-        check("python -m bot ready to serve < 2 s (median)", median, READY_SECONDS)
+        check("python -m bot ready to serve <= 1 s (median)", median, READY_SECONDS)
     return checks
 
 
@@ -667,10 +682,12 @@ def print_report(report: dict[str, Any]) -> None:
         for line in problems[:5]:
             print("  " + line)
     print()
-    print("Budgets")
+    print("Targets (issue 15; ratios to the bare Bolt baseline of this run)")
     for b in report["budgets"]:
-        print(f"  {'PASS' if b['pass'] else 'FAIL'}  {b['budget']}: {b['value']}")
-    if any("ack p99" in b["budget"] and not b["pass"] for b in report["budgets"]):
+        verdict = "PASS" if b["pass"] else "FAIL"
+        print(f"  {verdict}  {b['budget']}: {b['value']} (target {b['limit']})")
+    print("  not measured yet: scale-out on PostgreSQL, two web processes (>= 1.3x)")
+    if any("p99" in b["budget"] and not b["pass"] for b in report["budgets"]):
         print(KNOWN_ACK_CAUSE)
     print()
     print(f"Wall time {report['seconds']:.0f} s; results in {report['out']}")

@@ -86,8 +86,13 @@ class Services:
         return self._slice(PeopleDeps, worker=worker)
 
     def _slice(self, kind: type[T], **extra: Any) -> T:
-        """A feature's deps: the fields it declares, taken by name from what the process owns."""
-        names = [f.name for f in dataclasses.fields(kind) if f.name not in extra]  # type: ignore[arg-type]
+        """A feature's deps: the fields it declares, taken by name from what the process owns
+        (a field the process doesn't own keeps its default, e.g. the feature's own cache)."""
+        names = [
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in extra and hasattr(self, f.name)
+        ]  # type: ignore[arg-type]
         return kind(**{name: getattr(self, name) for name in names}, **extra)
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.bunce import BunceClientFactory
 from bot.create.worker import SubmissionWorker
@@ -16,8 +16,8 @@ from bot.workspace.lookup import WorkspaceLookup
 
 @dataclass(frozen=True)
 class PeopleDeps:
-    """The collaborators the composition root fills by name, plus `segments`: the feature's
-    own SegmentCache, made here (one per app, so a test's app starts empty)."""
+    """The collaborators the composition root fills by name, and `segments`, the feature's own
+    SegmentCache (one per app, so a test's app starts empty)."""
 
     people: PeopleJobStore
     lookup: WorkspaceLookup
@@ -28,7 +28,4 @@ class PeopleDeps:
     background: Executor
     # The job waits out Bunce's limits as creates do: same policy, same stop-aware sleep.
     worker: SubmissionWorker
-
-    def __post_init__(self) -> None:
-        # Not a field: bot/deps.py fills every field from what the process owns.
-        object.__setattr__(self, "segments", SegmentCache())
+    segments: SegmentCache = field(default_factory=SegmentCache)

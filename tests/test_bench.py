@@ -44,4 +44,10 @@ def test_a_quick_bench_run_completes_and_writes_its_report(tmp_path: Path) -> No
     ours = report["runs"][1]
     assert ours["announcement"]["count"] == ours["announcement"]["sent"] > 0
     assert report["ready"]["median_s"] is not None
-    assert "Budgets" in result.stdout
+    # Issue 15's targets, each printed with its value and verdict, and kept in the report.
+    assert "Targets (issue 15" in result.stdout
+    names = [b["budget"] for b in report["budgets"]]
+    assert any(name.startswith("submission throughput >= 0.7x") for name in names)
+    for target in report["budgets"]:
+        verdict = "PASS" if target["pass"] else "FAIL"
+        assert f"{verdict}  {target['budget']}" in result.stdout

@@ -32,3 +32,11 @@ WORKFLOW_PREFIX = "workflow:"
 
 def by_workflow(user_id: str | None) -> bool:
     return bool(user_id) and str(user_id).startswith(WORKFLOW_PREFIX)
+
+
+def author(user_id: str | None) -> str | None:
+    """Who did something, as mrkdwn: a Slack user's mention, "a workflow", or None (unknown).
+    Every place that names a creator goes through here, so a workflow is never mentioned."""
+    if not user_id:
+        return None
+    return "a workflow" if by_workflow(user_id) else f"<@{user_id}>"

@@ -12,7 +12,7 @@ from bot.create.marker import strip_marker
 from bot.slack.blocks import Message, button, context, header, section
 from bot.slack.metadata import MetadataSigner, sign_value
 from bot.slack.mrkdwn import fit, truncate, when
-from bot.tenant import by_workflow
+from bot.tenant import author
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def build_segment_card(
     `actions` is the card's button row (Edit, Add customers, Open in Bunce), see card_actions.
     """
     fields = [f"*Customers*\n{customers_text(segment)}"]
-    creator = _creator(creator_id)
+    creator = author(creator_id)
     if creator:
         fields.append(f"*Created by*\n{creator}")
     if segment.created_at is not None:
@@ -98,13 +98,6 @@ def build_segment_card(
     else:
         text = f"Bunce segment: {name}"
     return {"text": text, "blocks": blocks}
-
-
-def _creator(user_id: str | None) -> str | None:
-    """A Slack user to mention, or a workflow (its step created the segment), or nobody."""
-    if not user_id:
-        return None
-    return "a workflow" if by_workflow(user_id) else f"<@{user_id}>"
 
 
 def card_actions(

@@ -82,15 +82,18 @@ def tell_outcome(
     client: WebClient, record: SubmissionRecord, segment: Segment | None, deps: CreateDeps
 ) -> bool:
     """In the modal if it is still open, else privately; False if neither reached the person.
-    A submission another feature opened is handed back to it first (CreateDeps.returns)."""
-    if record.state == State.FAILED:
-        view, notice, sentence = _failure(record, deps)
-        handed = _hand_back(client, record, None, sentence, deps)
-    else:
-        view, notice = _success(record, segment, deps)
-        handed = _hand_back(client, record, segment or segment_from_record(record), None, deps)
+    A submission another feature opened is handed back to it first (CreateDeps.returns), and
+    the views are built only if the person is still to be told here."""
+    failed = record.state == State.FAILED
+    sentence = _failure_sentence(record, deps) if failed else None
+    shown = None if failed else segment or segment_from_record(record)
+    handed = _hand_back(client, record, shown, sentence, deps)
     if handed is not None:
         return handed
+    if sentence is not None:
+        view, notice = _failure(record, sentence, deps)
+    else:
+        view, notice = _success(record, segment, deps)
     if update_view(client, record.view_id, view):
         return True
     return notify_user(client, record.user_id, notice, response_url=record.response_url)
@@ -108,17 +111,21 @@ def _hand_back(
     return deps.returns(client, record, segment, sentence)
 
 
-def _failure(record: SubmissionRecord, deps: CreateDeps) -> tuple[dict, dict, str]:
+def _failure_sentence(record: SubmissionRecord, deps: CreateDeps) -> str:
     problem = _problem(record.failure)
     result = CreateResult(problem=problem, bunce_message=record.failure_message)
-    step = messages.next_step(problem)
     # Naming the admins reads the installer: only where an admin must act.
-    who = deps.admins.who(workspace_of(record)) if step is NextStep.NONE else ""
-    sentence = messages.sentence_for(result, who) if who else messages.sentence_for(result)
+    if messages.next_step(problem) is NextStep.NONE:
+        return messages.sentence_for(result, deps.admins.who(workspace_of(record)))
+    return messages.sentence_for(result)
+
+
+def _failure(record: SubmissionRecord, sentence: str, deps: CreateDeps) -> tuple[dict, dict]:
     form = form_of(record)
     metadata = encode_metadata(deps.signer, _origin(record), form)
+    step = messages.next_step(_problem(record.failure))
     view = build_error_view(sentence, form, metadata, step)
-    return view, messages.failed_notice(record.name, sentence), sentence
+    return view, messages.failed_notice(record.name, sentence)
 
 
 def success_view(record: SubmissionRecord, segment: Segment | None, deps: CreateDeps) -> dict:

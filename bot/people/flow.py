@@ -33,9 +33,9 @@ from bot.people.views import (
 )
 from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE
 from bot.slack.blocks import ephemeral
-from bot.slack.calls import SlackResult, call
+from bot.slack.calls import call
 from bot.slack.metadata import MetadataSigner, read_value, sign_value
-from bot.slack.modals import open_view
+from bot.slack.modals import open_view, replace_view
 from bot.slack.payload import user_id
 from bot.slack.posting import notify_user
 from bot.store.db import StoreError
@@ -67,7 +67,7 @@ def prepare(
         try:
             where["job"] = record_job(deps, workspace, user_id(body), channel, thread, people).id
         except StoreError:
-            _update_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
+            replace_view(client, view_id, build_refusal_view(STORE_UNAVAILABLE))
             return
     view = build_add_people_modal(
         sign_value(deps.signer, where),
@@ -76,7 +76,7 @@ def prepare(
         ignored_count=people.ignored_count,
         notes=notes,
     )
-    _update_view(client, view_id, view)
+    replace_view(client, view_id, view)
 
 
 def record_job(
@@ -143,7 +143,7 @@ def run_job(
     def show(text: str, retry: str | None) -> bool:
         shown = _edit_status(client, job, status_ts, build_summary_message(text, retry))
         if modal:
-            answer = _update_view(client, modal[0], build_progress_view(text, retry))
+            answer = replace_view(client, modal[0], build_progress_view(text, retry))
             if answer.error == "not_found":
                 modal.clear()
             shown = shown or answer.ok
@@ -193,13 +193,6 @@ def response_url_of(body: dict[str, Any]) -> str | None:
     """Message shortcuts and message buttons carry one (30 minutes, 5 posts)."""
     url = body.get("response_url")
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
-
-
-def _update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> SlackResult:
-    """Replace the modal; `error == "not_found"` once the person has closed it."""
-    if not view_id:
-        return SlackResult(error="no_view")
-    return call(client.views_update, view_id=view_id, view=view)
 
 
 def _post_status(client: WebClient, job: PeopleJob, text: str) -> str | None:

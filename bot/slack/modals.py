@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.slack.calls import call
+from bot.slack.calls import SlackResult, call
 
 
 def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> str | None:
@@ -46,4 +46,12 @@ class ModalSlot:
 def update_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> bool:
     """Replace a modal; False when it is gone (closed by the person, or expired) or Slack didn't
     answer (views.update can be repeated safely)."""
-    return call(client.views_update, view_id=view_id, view=view).ok
+    return replace_view(client, view_id, view).ok
+
+
+def replace_view(client: WebClient, view_id: str | None, view: dict[str, Any]) -> SlackResult:
+    """update_view with Slack's answer, for callers that stop once the person closed the modal
+    (`error == "not_found"`)."""
+    if not view_id:
+        return SlackResult(error="no_view")
+    return call(client.views_update, view_id=view_id, view=view)

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.bunce.models import Segment
+from bot.create import messages
 from bot.create.form import SegmentForm, validate
 from bot.slack.calls import call
 from bot.store.records import SubmissionRecord
@@ -34,7 +35,8 @@ STEP_DEADLINE = timedelta(minutes=12)
 
 # The modal's validation answers per input block; a workflow author knows the step's inputs.
 _INPUT_TITLES = {ids.NAME: "Segment name", ids.DESCRIPTION: "Description"}
-STORE_DOWN = "The app can't reach its database right now, so no segment was created. Try again."
+# The create form's sentence: a workflow author reads the same as a person.
+STORE_DOWN = messages.STORE_DOWN
 UNAVAILABLE_PAST_DEADLINE = (
     "Bunce didn't answer for more than 12 minutes, so this step stopped waiting. The segment may "
     "still appear in Bunce: check there before running the workflow again."

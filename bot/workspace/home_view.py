@@ -10,7 +10,7 @@ from bot import ids
 from bot.slack.blocks import button, context, divider, header, plain, section
 from bot.slack.mrkdwn import escape, fit, when
 from bot.store.records import Action, AuditEvent
-from bot.tenant import by_workflow
+from bot.tenant import author
 from bot.workspace.model import HomeModel, who_can
 
 RECENT_ROWS = 10
@@ -198,10 +198,7 @@ def _row(model: HomeModel, event: AuditEvent) -> str:
     url = _segment_url(model.segment_url_template, event.segment_id)
     parts = [f"*<{url}|{name}>*" if url else f"*{name}*"]
     card = model.cards.get(event.segment_id or "")
-    if by_workflow(event.user_id):
-        by = "by a workflow"
-    else:
-        by = f"by <@{event.user_id}>" if event.user_id else "by someone"
+    by = f"by {author(event.user_id) or 'someone'}"
     if card is not None:
         parts.append(f"Shared in <#{card.channel_id}>")
     elif event.channel_id:

@@ -25,7 +25,6 @@ from bot.manage import views as manage
 from bot.sentences import STORE_UNAVAILABLE
 from bot.slack.blocks import plain, section
 from bot.slack.metadata import sign_value
-from bot.slack.mrkdwn import fit
 from bot.slack.notice import build_loading_modal
 from bot.workspace import views as workspace
 from bot.workspace.home_view import build_home
@@ -238,10 +237,7 @@ def _edit_modal_not_saved() -> Payload:
 
 @surface("manage", "edit_saved", MODAL, "Saved, and the cards updated")
 def _edit_saved() -> Payload:
-    # The sentence bot/manage/jobs.py `save_edit` writes (it builds it inline, so it is repeated
-    # here: the one piece of app text this preview copies).
-    text = f":white_check_mark: Saved *{fit(d.SPRING.name, 500)}*. 2 cards updated."
-    return manage.build_edit_result_view(text)
+    return manage.build_edit_result_view(manage.saved(d.SPRING.name, 2))
 
 
 @surface("manage", "edit_bunce_down", MODAL, "Bunce didn't answer when the form was filled")

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import ids
 from bot.bunce import BunceClient, BunceClientFactory, BunceError, BunceUnavailableError
 from bot.bunce.errors import TooManySegments
 from tests.fakes.bunce import FakeBunceApi
-from tests.harness import CHANNEL, LIVE_KEY, TEAM, USER, Harness, state_for, wait_until
+from tests.harness import CHANNEL, LIVE_KEY, Harness, state_for, wait_until
 from tests.test_manage import list_message
+from tests.test_people_search import search
 from tests.test_reliability import outcome_view, posts
 
 SHAPES = ["meta", "nested", "bare", "laravel", "laravel_resource", "cursor"]
@@ -241,18 +241,8 @@ def test_list_shows_every_segment_despite_a_capped_per_page(
 
 
 def _search(h: Harness, value: str) -> tuple[list[str], float]:
-    payload = {
-        "type": "block_suggestion",
-        "action_id": ids.ADD_PEOPLE_SEGMENT,
-        "block_id": ids.ADD_PEOPLE_SEGMENT,
-        "value": value,
-        "team": {"id": TEAM},
-        "user": {"id": USER, "team_id": TEAM},
-        "api_app_id": "A0BUNCE",
-        "view": {"id": "V1", "type": "modal", "callback_id": ids.ADD_PEOPLE_VIEW},
-    }
     started = time.monotonic()
-    options = h.send_payload(payload).json()["options"]
+    options = search(h, value)  # the segment search as Slack sends it (tests/test_people_search)
     return [o["text"]["text"] for o in options], time.monotonic() - started
 
 

@@ -27,6 +27,7 @@ from bot.manage.views import (
     build_segment_list,
     not_editor,
     page_of,
+    saved,
 )
 from bot.sentences import NOT_CONNECTED, STORE_UNAVAILABLE, not_connected
 from bot.slack.blocks import ephemeral
@@ -171,9 +172,7 @@ def save_edit(
     except StoreError:
         _form_again(deps, segment_id, form, STORE_UNAVAILABLE, view_id, client)
         return
-    cards = f" {updated} card{'s' if updated != 1 else ''} updated." if updated else ""
-    text = f":white_check_mark: Saved *{fit(segment.name, 500)}*.{cards}"
-    update_view(client, view_id, build_edit_result_view(text))
+    update_view(client, view_id, build_edit_result_view(saved(segment.name, updated)))
 
 
 def _form_again(

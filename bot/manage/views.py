@@ -154,6 +154,13 @@ def build_edit_modal(
     }
 
 
+def saved(name: str, cards_updated: int) -> str:
+    """What a successful edit says: the new name, and how many cards followed it."""
+    plural = "s" if cards_updated != 1 else ""
+    cards = f" {cards_updated} card{plural} updated." if cards_updated else ""
+    return f":white_check_mark: Saved *{fit(name, 500)}*.{cards}"
+
+
 def build_edit_result_view(text: str) -> dict[str, Any]:
     return build_notice("Edit segment", text, callback_id=ids.EDIT_RESULT_VIEW)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import uuid
@@ -137,11 +138,12 @@ class SubmissionStore:
         self._clock = clock
 
     def open(
-        self, draft: SubmissionDraft, *, owner: str, lease_seconds: float
+        self, draft: SubmissionDraft, *, owner: str | None, lease_seconds: float
     ) -> tuple[SubmissionRecord, bool]:
-        """Record draft (or re-open it after a failure) leased to owner; True if this call did."""
+        """Record draft (or re-open it after a failure); True if this call did. Leased to owner,
+        or to nobody (owner None) so that a worker process claims it at once."""
         now = self._now()
-        until = _until(now, lease_seconds)
+        until = _until(now, lease_seconds) if owner is not None else None
         values = self._values(draft) | {
             "id": uuid.uuid4().hex,
             "marker": secrets.token_hex(4),
@@ -153,6 +155,17 @@ class SubmissionStore:
             "created_at": now,
             "updated_at": now,
         }
+        with database_errors("opening a submission"), self._engine.begin() as conn:
+            # The write comes first so SQLite takes its write lock before reading anything.
+            if conn.execute(_insert_new(conn.dialect.name), values).first() is not None:
+                # On the ack path: the row is what we just wrote, so it isn't read back.
+                return _fresh(draft, values), True
+            return self._reopen(conn, draft, values)
+
+    def _reopen(
+        self, conn: Connection, draft: SubmissionDraft, values: dict[str, Any]
+    ) -> tuple[SubmissionRecord, bool]:
+        """The same view and inputs were recorded before: re-open it if it failed."""
         c = submissions.c
         same = sa.and_(c.view_id == draft.view_id, c.input_hash == draft.input_hash)
         reopen = {
@@ -160,22 +173,17 @@ class SubmissionStore:
             "failure": None,
             "failure_message": None,
             "user_told": False,
-            "lease_owner": owner,
-            "lease_until": until,
-            "updated_at": now,
+            "lease_owner": values["lease_owner"],
+            "lease_until": values["lease_until"],
+            "updated_at": values["updated_at"],
         }
         if values["reply_urls"] is not None:
             # A new submit brings new response URLs; the old ones may have expired.
             reopen["reply_urls"] = values["reply_urls"]
-        with database_errors("opening a submission"), self._engine.begin() as conn:
-            # The write comes first so SQLite takes its write lock before reading anything.
-            if conn.execute(self._insert_new(conn, values)).first() is not None:
-                opened = True
-            else:
-                failed = c.state == State.FAILED.value
-                update = sa.update(submissions).where(same, failed).values(**reopen)
-                opened = conn.execute(update).rowcount == 1
-            row = conn.execute(sa.select(submissions).where(same)).one()
+        failed = c.state == State.FAILED.value
+        update = sa.update(submissions).where(same, failed).values(**reopen)
+        opened = conn.execute(update).rowcount == 1
+        row = conn.execute(sa.select(submissions).where(same)).one()
         return self._record(row), opened
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
@@ -344,17 +352,6 @@ class SubmissionStore:
         query = sa.select(c.state, c.lease_owner, c.lease_until).where(c.id == submission_id)
         return conn.execute(query).first()
 
-    @staticmethod
-    def _insert_new(conn: Connection, values: dict[str, Any]) -> sa.Executable:
-        """An insert that does nothing when the same view and inputs are already recorded."""
-        dialect = conn.dialect.name
-        if dialect not in _INSERTS:
-            raise StoreError(f"submissions need SQLite or PostgreSQL, not {dialect}")
-        statement = _INSERTS[dialect](submissions).values(**values)
-        statement = statement.on_conflict_do_nothing(index_elements=["view_id", "input_hash"])
-        # RETURNING says whether a row went in: SQLAlchemy reports rowcount -1 here on psycopg.
-        return statement.returning(submissions.c.id)
-
     def _values(self, draft: SubmissionDraft) -> dict[str, Any]:
         """The stored columns for draft, with its reply URLs encrypted."""
         if not draft.team_id and not draft.enterprise_id:
@@ -398,3 +395,29 @@ def _until(now: datetime, lease_seconds: float) -> datetime:
 def _still(row: sa.Row[Any], now: datetime) -> bool:
     """True when the row's lease has not run out at now."""
     return row.lease_until is not None and row.lease_until >= now
+
+
+_COLUMNS = frozenset(c.name for c in submissions.c) - {"reply_urls"}
+_DRAFT_FIELDS = tuple(f.name for f in fields(SubmissionDraft))
+
+
+@functools.cache
+def _insert_new(dialect: str) -> sa.Executable:
+    """An insert that does nothing when the same view and inputs are already recorded. Built once
+    per dialect and run with the row as parameters: building and cache-keying a 30-column
+    insert on every submit was most of the ack's own cost (py-spy, issue 15)."""
+    if dialect not in _INSERTS:
+        raise StoreError(f"submissions need SQLite or PostgreSQL, not {dialect}")
+    statement = _INSERTS[dialect](submissions)
+    statement = statement.on_conflict_do_nothing(index_elements=["view_id", "input_hash"])
+    # RETURNING says whether a row went in: SQLAlchemy reports rowcount -1 here on psycopg.
+    return statement.returning(submissions.c.id)
+
+
+def _fresh(draft: SubmissionDraft, values: Mapping[str, Any]) -> SubmissionRecord:
+    """The record of a row just inserted with values (its URLs are the draft's, in clear)."""
+    stored = {k: v for k, v in values.items() if k != "reply_urls"}
+    unset = dict.fromkeys(_COLUMNS - stored.keys())
+    draft_fields = {name: getattr(draft, name) for name in _DRAFT_FIELDS}
+    ids = {"team_id": draft.team_id or None, "enterprise_id": draft.enterprise_id or None}
+    return SubmissionRecord(**(draft_fields | stored | unset | ids | {"state": State.PENDING}))

@@ -66,6 +66,7 @@ from bench.world import (
     server_log,
     start_gunicorn,
     start_server,
+    start_worker,
 )
 from tests.harness import CHANNEL, LIVE_KEY, SIGNING_SECRET, TEAM, TOKENS, USER, state_for
 
@@ -83,6 +84,7 @@ COMMAND_P99_RATIO = 1.2
 VIEWS_OPEN_P99_RATIO = 1.3
 WORKER_RSS_MB = 80.0
 READY_SECONDS = 1.0
+BUNCE_PER_MINUTE = 400  # the app's default budget (BUNCE_RATE_PER_MINUTE), unchanged here
 OTHER_LOAD_WARNING_PCT = 10.0
 
 
@@ -94,6 +96,7 @@ class Options:
     latencies_ms: tuple[int, ...]
     paced_count: int
     paced_rate: float
+    flood_count: int
     ready_runs: int
     stop_grace: float
     workers: int | None
@@ -129,6 +132,7 @@ def parse_options(argv: list[str] | None) -> Options:
         latencies_ms=tuple(int(x) for x in latencies.split(",") if x.strip()),
         paced_count=5 if quick else 50,
         paced_rate=10.0,
+        flood_count=20 if quick else 400,
         ready_runs=0 if args.no_ready else 1 if quick else 3,
         stop_grace=3.0 if quick else 5.0,
         workers=args.workers,
@@ -237,8 +241,8 @@ def run_load(
     return result
 
 
-def wait_quiet(count: Any, expected: int, timeout: float) -> None:
-    """Until count() reaches expected, or stops growing for a second, within timeout."""
+def wait_quiet(count: Any, expected: int, timeout: float, quiet: float = 1.0) -> None:
+    """Until count() reaches expected, or stops growing for `quiet` seconds, within timeout."""
     deadline = time.monotonic() + timeout
     last, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:
@@ -247,7 +251,7 @@ def wait_quiet(count: Any, expected: int, timeout: float) -> None:
             return
         if now != last:
             last, last_change = now, time.monotonic()
-        elif time.monotonic() - last_change > 1.0:
+        elif time.monotonic() - last_change > quiet:
             return
         time.sleep(0.05)  # polling the fake's records, bounded by the deadline
 
@@ -371,7 +375,10 @@ def paced_phase(
     load = run_load(spec, folder, "paced")
     sent = {r[4]: r[0] for r in load["records"] if r[3]}
     wait_quiet(
-        lambda: len(announcements(slack, "paced")), len(sent), timeout=latency_ms / 1000 + 15
+        lambda: len(announcements(slack, "paced")),
+        len(sent),
+        timeout=latency_ms / 1000 + 15,
+        quiet=2 * latency_ms / 1000 + 1,  # a create is two Bunce calls: cards come in waves
     )
     arrived = announcements(slack, "paced")
     delays = [arrived[name] - at for name, at in sent.items() if name in arrived]
@@ -384,6 +391,44 @@ def paced_phase(
         "error_kinds": load["errors"] | ({"announcement_missing": missing} if missing else {}),
     }
     return out, load
+
+
+def drain(slack: BenchSlack, flood: dict[str, Any], latency_ms: int, opts: Options) -> dict:
+    """After the flood: until every acked submission's card is posted. Bunce's budget (400
+    requests a minute, two per create: the namesake read and the POST) sets the pace, so the
+    deadline allows for it."""
+    sent = {r[4] for r in flood["records"] if r[3]}
+    needed_minutes = 2 * len(sent) / BUNCE_PER_MINUTE
+    timeout = 60 * needed_minutes * 1.5 + 4 * latency_ms / 1000 + 30
+    wait_quiet(
+        lambda: len(set(announcements(slack, "flood")) & sent),
+        len(sent),
+        timeout=timeout,
+        quiet=timeout,
+    )
+    arrived = announcements(slack, "flood")
+    last = max((arrived[name] for name in sent if name in arrived), default=flood["ended"])
+    return {
+        "seconds": round(last - flood["ended"], 1),
+        "announced": sum(1 for name in sent if name in arrived),
+        "submitted": len(sent),
+    }
+
+
+def duplicates(slack: BenchSlack, bunce: BenchBunce) -> dict[str, int]:
+    """The soak's invariant: no segment created twice, no card posted twice."""
+    names = [r.json.get("name") for r in bunce.requests if r.method == "POST" and r.json]
+    cards = [
+        m.group(0)
+        for call in slack.calls("chat.postMessage")
+        if call.response and call.response.get("ok")
+        for m in [ANNOUNCED_NAME.search(str(call.args.get("text") or ""))]
+        if m
+    ]
+    return {
+        "duplicated_creates": len(names) - len(set(names)),
+        "duplicated_cards": len(cards) - len(set(cards)),
+    }
 
 
 def keep_logs(log_dir: Path, to: Path) -> None:
@@ -427,7 +472,8 @@ def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, 
         )
         env = app_env(slack, bunce, db_url, key, port)
         served = start_gunicorn(command, env, port, folder / "app")
-        sampler = MemorySampler(served.pid).start()
+        worker = start_worker(env, folder / "worker") if target == "ours" else None
+        sampler = MemorySampler(served.pid, others=(worker.pid,) if worker else ()).start()
         result: dict[str, Any] = {
             "target": target,
             "bunce_latency_ms": latency_ms,
@@ -441,21 +487,26 @@ def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, 
             # Fresh modals for every submission: those the commands opened, cloned as needed
             # (submissions are often faster than commands).
             paced_count = opts.paced_count if target == "ours" else 0
-            cmd_rps = len(commands["records"]) / max(commands["ended"] - commands["started"], 1)
-            views = fresh_views(slack, paced_count + int(cmd_rps * opts.duration * 3) + 300)
+            views = fresh_views(slack, paced_count + opts.flood_count)
             paced = None
             if paced_count:
                 paced_views, views = views[:paced_count], views[paced_count:]
                 paced, _ = paced_phase(served, slack, paced_views, opts, latency_ms or 0, folder)
                 print(f"   paced submissions: {paced['sent']} sent", flush=True)
             spec_flood = submission_spec(served, slack, views, "bench-flood-")
-            spec_flood |= {"concurrency": opts.concurrency, "duration": opts.duration}
+            spec_flood |= {"concurrency": opts.concurrency, "count": opts.flood_count}
             flood = run_load(spec_flood, folder, "flood", sampler)
             print(f"   submissions: {len(flood['records'])} sent", flush=True)
+            if paced is not None:
+                result["drain"] = drain(slack, flood, latency_ms or 0, opts)
+                print(f"   drained in {result['drain']['seconds']} s", flush=True)
             result["memory"] = sampler.report()  # "after the run", before stopping
         finally:
             sampler.stop()
             result["stop"] = served.stop(grace=opts.stop_grace)
+            if worker is not None:
+                result["worker_stop"] = worker.stop(grace=opts.stop_grace)
+                result["worker_command"] = "python -m bot worker"
         log = server_log(served.log_dir)
         result["command"] = ack_summary(commands, log.timings.get("command", []))
         result["views_open"] = views_open
@@ -474,9 +525,13 @@ def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, 
                 "announced_during_run": len(set(announcements(slack, "flood")) & flood_sent),
                 "submitted": len(flood_sent),
                 "bunce_creates": sum(1 for r in bunce.requests if r.method == "POST"),
-            }
-        keep_logs(served.log_dir, opts.out.parent / "logs" / label.replace(" ", "-"))
+            } | duplicates(slack, bunce)
+        logs = opts.out.parent / "logs" / label.replace(" ", "-")
+        keep_logs(served.log_dir, logs)
         problems = app_log_problems(served.log_dir)
+        if worker is not None:
+            keep_logs(worker.log_dir, logs / "worker")
+            problems += app_log_problems(worker.log_dir)
         result["app_log_errors"] = {"count": len(problems), "first": problems[:5]}
     result["seconds"] = round(time.monotonic() - begun, 1)
     return result

@@ -95,10 +95,9 @@ def procfile_web_command(
     `app_spec` swaps the WSGI app (the baseline); `workers`/`threads` override the Procfile's
     values for tuning experiments. Every other flag is the Procfile's.
     """
-    lines = [line for line in PROCFILE.read_text().splitlines() if line.startswith("web:")]
-    if len(lines) != 1:
+    command = procfile_line("web")
+    if command is None:
         raise RuntimeError(f"expected one web: line in {PROCFILE}")
-    command = lines[0][len("web:") :].strip()
     command = command.replace("${PORT}", str(port)).replace("$PORT", str(port))
     command = command.replace("0.0.0.0:", "127.0.0.1:")  # loopback only
     if app_spec != APP_SPEC:
@@ -113,6 +112,25 @@ def procfile_web_command(
             if not n:
                 command += f" {flag} {value}"
     return command
+
+
+def procfile_line(name: str) -> str | None:
+    """The Procfile's `name:` command, or None when it has no such process."""
+    lines = [line for line in PROCFILE.read_text().splitlines() if line.startswith(f"{name}:")]
+    if len(lines) > 1:
+        raise RuntimeError(f"more than one {name}: line in {PROCFILE}")
+    return lines[0][len(name) + 1 :].strip() if lines else None
+
+
+_ASSIGNMENTS = re.compile(r"((?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*)(.*)", re.S)
+
+
+def exec_line(command: str) -> str:
+    """A Procfile command for `bash -c`, with `exec` so that signals reach the process itself
+    (after any leading VAR=value assignments, which bash then passes on)."""
+    match = _ASSIGNMENTS.fullmatch(command.strip())
+    assert match is not None
+    return f"{match.group(1)}exec {match.group(2)}"
 
 
 def flag_value(command: str, flag: str) -> int | None:
@@ -236,8 +254,39 @@ def start_gunicorn(command: str, env: dict[str, str], port: int, log_dir: Path) 
     env = {**env, "GUNICORN_CMD_ARGS": f"--access-logformat {shlex.quote(ACCESS_LOG_FORMAT)}"}
     need_200 = APP_SPEC in command  # the baseline has no /healthz: any answer means loaded
     return start_server(
-        ["bash", "-c", f"exec {command}"], env, port, log_dir, need_200=need_200, timeout=30
+        ["bash", "-c", exec_line(command)], env, port, log_dir, need_200=need_200, timeout=30
     )
+
+
+WORKER_READY = b"worker process ready"
+
+
+def start_worker(env: dict[str, str], log_dir: Path, timeout: float = 30) -> Served | None:
+    """The Procfile's `worker:` process, if it has one, once it has said it is ready."""
+    command = procfile_line("worker")
+    if command is None:
+        return None
+    log_dir.mkdir(parents=True, exist_ok=True)
+    spawned = time.monotonic()
+    process = subprocess.Popen(
+        ["bash", "-c", exec_line(command)],
+        cwd=log_dir,
+        env=env,
+        stdout=(log_dir / "stdout.log").open("wb"),
+        stderr=(log_dir / "stderr.log").open("wb"),
+        start_new_session=True,
+        preexec_fn=_stop_with_parent,
+    )
+    served = Served(process, "", log_dir, spawned)
+    deadline = spawned + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if WORKER_READY in (log_dir / "stderr.log").read_bytes():
+            served.ready = time.monotonic()
+            return served
+        time.sleep(0.01)  # polling its log for readiness, bounded by the deadline
+    served.stop(grace=2)
+    tail = (log_dir / "stderr.log").read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"the worker process did not start: {command}\n{tail}")
 
 
 @dataclass
@@ -317,6 +366,7 @@ class MemorySampler:
 
     root: int
     interval: float = 0.1
+    others: tuple[int, ...] = ()  # processes beside the tree (the worker process)
     peak_total_kb: int = 0
     peak_kb: dict[int, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -324,8 +374,8 @@ class MemorySampler:
 
     def tree(self) -> dict[int, int | None]:
         """pid -> parent (None for the root), master first."""
-        tree: dict[int, int | None] = {self.root: None}
-        stack = [self.root]
+        tree: dict[int, int | None] = {self.root: None} | dict.fromkeys(self.others, -1)
+        stack = [self.root, *self.others]
         while stack:
             pid = stack.pop()
             for child in _children(pid):
@@ -375,6 +425,8 @@ class MemorySampler:
             "master_mb": mb(now.get(self.root, 0)),
             "workers_mb": [mb(now.get(pid, 0)) for pid in workers],
             "workers_peak_mb": [mb(hwm(pid)) for pid in workers],
+            "others_mb": [mb(now.get(pid, 0)) for pid in self.others],
+            "others_peak_mb": [mb(hwm(pid)) for pid in self.others],
             "total_mb": mb(sum(now.values())),
             "peak_total_mb": mb(self.peak_total_kb),
         }

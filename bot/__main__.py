@@ -1,4 +1,5 @@
-"""The command line: `python -m bot` serves; `init-db` and `keys …` are for operators."""
+"""The command line: `python -m bot` serves, `worker` works submissions; `init-db` and `keys …`
+are for operators."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if args.command in (None, "serve"):
         return _serve(settings)
+    if args.command == "worker":
+        return _work()
     if args.command == "init-db":
         return _init_db(settings)
     return _keys(settings, args)
@@ -46,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve Slack (the default): Socket Mode or HTTP on $PORT")
+    commands.add_parser(
+        "worker",
+        help="work the submissions that web processes record (the Procfile's worker:)",
+    )
     commands.add_parser("init-db", help="create the database tables (idempotent)")
     keys = commands.add_parser("keys", help="manage workspaces' Bunce keys").add_subparsers(
         dest="keys_command", required=True
@@ -112,6 +119,30 @@ def _serve(settings: Settings) -> int:
         if stop_receiving is not None:
             stop_receiving()
         application.close()
+    return 0
+
+
+def _work() -> int:
+    import signal
+
+    from bot.store.db import StoreError
+    from bot.work import WorkerProcess
+
+    try:
+        process = WorkerProcess(os.environ)
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreError as error:
+        print(f"bunce-slack worker cannot start: {error}. Check DATABASE_URL.", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        process.run()
+    except KeyboardInterrupt:
+        logger.info("stopping")
+    finally:
+        process.stop()
     return 0
 
 

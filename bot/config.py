@@ -74,6 +74,10 @@ class Settings:
     log_level: str = "INFO"
     admin_user_ids: frozenset[str] = frozenset()
     worker_lease_seconds: float = 60.0
+    # "separate": submissions are worked by the Procfile's `worker:` process, not by the web
+    # process that recorded them (it still works any that no worker took within the grace).
+    submission_worker: str = "inline"
+    worker_grace_seconds: float = 10.0
     slack_timeout: float = 10.0  # seconds a Slack Web API call may take before it is unknown
     # Bunce allows 500 requests a minute per egress IP (docs/bunce-api.md §2.8); see bunce/limiter.
     bunce_rate_per_minute: int = 400
@@ -84,15 +88,26 @@ class Settings:
     socket_mode: bool = False
 
     @property
+    def separate_worker(self) -> bool:
+        """Submissions are left to a `python -m bot worker` process."""
+        return self.submission_worker == "separate"
+
+    @property
     def multi_workspace(self) -> bool:
         """OAuth install for many workspaces, instead of one SLACK_BOT_TOKEN."""
         return bool(self.client_id and self.client_secret)
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str], *, serving: bool = True, socket_mode: bool | None = False
+        cls,
+        environ: Mapping[str, str],
+        *,
+        serving: bool = True,
+        socket_mode: bool | None = False,
+        worker: bool = False,
     ) -> Settings:
-        """Read and check every variable; `serving=False` is for CLI commands that need no Slack.
+        """Read and check every variable; `serving=False` is for CLI commands that need no Slack,
+        `worker=True` for the worker process, which calls Slack but receives nothing from it.
 
         `socket_mode=None` lets SLACK_APP_TOKEN choose (`python -m bot`); the WSGI app passes
         False: gunicorn never serves Socket Mode, so an app token there must not switch off
@@ -120,6 +135,8 @@ class Settings:
             log_level=_log_level(env, problems),
             admin_user_ids=_admin_user_ids(env, problems),
             worker_lease_seconds=_seconds(env, "WORKER_LEASE_SECONDS", 60.0, (1, 3600), problems),
+            submission_worker=_submission_worker(env, problems),
+            worker_grace_seconds=_seconds(env, "WORKER_GRACE_SECONDS", 10.0, (0.1, 3600), problems),
             slack_timeout=_seconds(env, "SLACK_TIMEOUT_SECONDS", 10.0, (0.1, 60), problems),
             bunce_rate_per_minute=_count(
                 env,
@@ -139,14 +156,14 @@ class Settings:
             ),
             segment_url_template=_segment_url_template(env, problems),
         )
-        if serving:
-            problems += _slack_problems(settings)
+        if serving or worker:
+            problems += _slack_problems(settings, receives=not worker)
         if problems:
             raise ConfigError(problems)
         return settings
 
 
-def _slack_problems(settings: Settings) -> list[str]:
+def _slack_problems(settings: Settings, *, receives: bool = True) -> list[str]:
     problems = []
     if bool(settings.client_id) != bool(settings.client_secret):
         missing = "SLACK_CLIENT_SECRET" if settings.client_id else "SLACK_CLIENT_ID"
@@ -173,6 +190,8 @@ def _slack_problems(settings: Settings) -> list[str]:
         problems.append(f"SLACK_BOT_TOKEN is not a bot token: {_GET_BOT_TOKEN}.")
     if settings.app_token and not settings.app_token.startswith("xapp-"):
         problems.append(f"SLACK_APP_TOKEN is not an app-level token: {_GET_APP_TOKEN}.")
+    if not receives:
+        return problems  # the worker process: no Socket Mode, no requests to verify
     if settings.socket_mode and not settings.app_token:
         problems.append(f"SLACK_APP_TOKEN is missing (needed for Socket Mode): {_GET_APP_TOKEN}.")
     if not settings.socket_mode and not settings.signing_secret:
@@ -184,6 +203,16 @@ def _slack_problems(settings: Settings) -> list[str]:
             f"come from Slack{served}. {_GET_SIGNING_SECRET[0].upper()}{_GET_SIGNING_SECRET[1:]}."
         )
     return problems
+
+
+def _submission_worker(env: Mapping[str, str], problems: list[str]) -> str:
+    value = env.get("SUBMISSION_WORKER", "inline").lower()
+    if value not in ("inline", "separate"):
+        problems.append(
+            "SUBMISSION_WORKER must be inline (the web process creates the segments it records; "
+            f"the default) or separate (a `python -m bot worker` process does; got {value!r})."
+        )
+    return value
 
 
 def _url(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:

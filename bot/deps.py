@@ -174,11 +174,14 @@ def _route_returns(
 
 
 def build_limiter(settings: Settings, engine: Engine) -> RateLimiter:
-    """Bunce's per-IP budget for every workspace: in-process on SQLite (one process by design),
-    shared by every process through PostgreSQL otherwise."""
+    """Bunce's per-IP budget for every workspace: in-process for one SQLite process, shared by
+    every process through the database otherwise (PostgreSQL, or SQLite with a worker process:
+    then the web process and the worker share it)."""
     per_minute = settings.bunce_rate_per_minute
     if is_sqlite(settings.database_url):
-        return RateLimiter(per_minute)
+        if not settings.separate_worker:
+            return RateLimiter(per_minute)
+        return SharedRateLimiter(engine, per_minute, fallback_per_minute=max(1, per_minute // 2))
     # While PostgreSQL is unreachable each process allows itself only its share of the budget.
     share = max(1, per_minute // settings.bunce_rate_processes)
     return SharedRateLimiter(engine, per_minute, fallback_per_minute=share)

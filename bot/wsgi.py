@@ -154,6 +154,8 @@ def build_application(environ: Mapping[str, str], *, socket_mode: bool = False) 
         services.create_deps(),
         client_factory(settings, services.installations),
         lease_seconds=settings.worker_lease_seconds,
+        hand_off=settings.separate_worker,
+        grace=settings.worker_grace_seconds,
     )
     worker.start()
 

@@ -61,7 +61,8 @@ def handle_create_submission(
         ack(response_action="errors", errors=errors)
         return
     # Recorded before the ack: a crash can't lose it, and a second submit attaches to it.
-    workspace, owner, lease = Workspace.from_context(context), worker.owner, worker.lease_seconds
+    workspace = Workspace.from_context(context)
+    owner, lease = worker.owner_for_new, worker.lease_seconds
     view, record = open_submission(deps, form, origin, workspace, body, owner, lease)
     ack(response_action="update", view=view)
     if record is not None:

@@ -29,7 +29,7 @@ def open_submission(
     origin: Origin,
     workspace: Workspace,
     body: dict[str, Any],
-    owner: str,
+    owner: str | None,
     lease_seconds: float,
 ) -> tuple[dict[str, Any], SubmissionRecord | None]:
     """The view to ack with, and the record to work when this submit is new (else None)."""

@@ -1,7 +1,16 @@
 """Working each submission to its end: create once, announce once, and tell the person.
 
 Every step is recorded in `submissions` under a lease, so a restarted process (or another one
-sharing PostgreSQL) resumes where a dead one stopped, and never two at once.
+sharing the database) resumes where a dead one stopped, and never two at once.
+
+Three ways to run (docs/ARCHITECTURE.md, "Where submissions are worked"):
+- inline (`make run`, Socket Mode, the tests): the process that records a submission leases it
+  to itself and works it on its background pool;
+- handing off (a gunicorn web process with SUBMISSION_WORKER=separate): it records submissions
+  leased to nobody and leaves them to a worker process; it works only those that no worker has
+  touched within `grace` seconds (no worker running), so nothing waits forever;
+- the worker process (`python -m bot worker`): polls for submissions nobody holds, as many as
+  it has threads for, and works them.
 """
 
 from __future__ import annotations
@@ -31,6 +40,11 @@ from bot.tenant import Workspace
 logger = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS = 60.0
+# The worker process looks for new submissions this often (one indexed query; a card then waits
+# at most this much longer than when the web process works it itself).
+POLL_SECONDS = 0.05
+# Submissions claimed at once by one process: as many as its pool has threads.
+DEFAULT_CAPACITY = 16
 
 
 def process_owner() -> str:
@@ -49,21 +63,36 @@ class SubmissionWorker:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         policy: Policy | None = None,
         owner: str | None = None,
+        hand_off: bool = False,
+        grace: float = 0.0,
+        poll_seconds: float | None = None,
+        capacity: int = DEFAULT_CAPACITY,
     ) -> None:
         self.deps = deps
         self.client_for = client_for
         self.lease_seconds = lease_seconds
         self.policy = policy or Policy()
         self.owner = owner or process_owner()
+        self.hand_off = hand_off
+        self.grace = grace if hand_off else 0.0
+        self.poll_seconds = poll_seconds
+        self.capacity = capacity
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, Future[Any]] = {}
         self._renewed: dict[str, float] = {}  # when we last set each running lease
         self._recovery: threading.Thread | None = None
 
+    @property
+    def owner_for_new(self) -> str | None:
+        """Who a newly recorded submission is leased to: us, or nobody when a worker process
+        takes it (then `submit` leaves it alone)."""
+        return None if self.hand_off else self.owner
+
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Resume stale submissions now, then keep looking every quarter lease."""
+        """Resume stale submissions now, then keep looking (every poll, else every quarter
+        lease)."""
         self._recovery = threading.Thread(target=self._recover_loop, name="recovery", daemon=True)
         self._recovery.start()
 
@@ -95,7 +124,10 @@ class SubmissionWorker:
 
     # -- work ---------------------------------------------------------------------------------
     def submit(self, record: SubmissionRecord, client: WebClient | None = None) -> None:
-        """Work a submission this process holds the lease on, off the caller's thread."""
+        """Work a submission this process holds the lease on, off the caller's thread; one
+        leased to nobody is left to the worker process."""
+        if record.lease_owner != self.owner:
+            return
         if self._stopping.is_set():
             self._release(record.id)
             return
@@ -109,27 +141,42 @@ class SubmissionWorker:
 
     def recover_once(self) -> int:
         """Claim stale submissions (ours or a dead process's) and resume them."""
+        with self._lock:
+            room = self.capacity - len(self._running)
+        if room < 1:
+            return 0
         resumed = 0
-        for submission_id in self.deps.submissions.stale():
+        for submission_id in self.deps.submissions.stale(limit=room, idle_for=self.grace):
             if self._stopping.is_set():
                 break
             record = self.deps.submissions.claim(
                 submission_id, owner=self.owner, lease_seconds=self.lease_seconds
             )
-            if record is not None:
+            if record is None:
+                continue  # another process claimed it first
+            if self.hand_off:
+                logger.warning(
+                    "submission id=%s waited %.0f s for a worker process; working it here (is "
+                    "the Procfile's worker: running?)",
+                    record.id,
+                    self.grace,
+                )
+            elif self.poll_seconds is None:
                 logger.info("resuming submission id=%s state=%s", record.id, record.state)
-                self.submit(record)
-                resumed += 1
+            self.submit(record)
+            resumed += 1
         return resumed
 
     def _recover_loop(self) -> None:
-        interval = max(self.lease_seconds / 4, 0.2)
+        interval = self.poll_seconds or max(self.lease_seconds / 4, 0.2)
         while not self._stopping.is_set():
             try:
-                self.recover_once()
+                found = self.recover_once()
             except StoreError:
                 logger.warning("recovery scan failed: database unavailable")
-            self._stopping.wait(interval)
+                found = 0
+            if not (found and self.poll_seconds):  # a worker looks again at once after a find
+                self._stopping.wait(interval)
 
     def _run(self, record: SubmissionRecord, client: WebClient | None) -> None:
         """The outermost boundary of a job: log, and hand the row back unless it is finished."""

@@ -21,13 +21,17 @@ PostgreSQL therefore count their requests in one row of `bunce_rate`:
 - `paused_until` holds a 429's Retry-After for every process.
 - Time is the database's (`statement_timestamp()`), the same for every host; tests pass `now`.
 
-SQLite is one process by design, so it keeps the in-process limiter (bot.bunce.limiter). The
-table is declared on both dialects only because init_db creates every table it knows.
+On SQLite the web process and the worker process (SUBMISSION_WORKER=separate) share the budget
+the same way, through the same row (`counts` as JSON text, the decision made in Python inside
+SQLite's one-writer transaction, time from the host's clock, which both processes share). A
+single SQLite process (inline) keeps the in-process limiter (bot.bunce.limiter).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -118,14 +122,16 @@ class RateStore:
     """The `bunce_rate` row of one budget; every failure is a StoreError."""
 
     def __init__(self, engine: Engine, name: str = DEFAULT_NAME) -> None:
-        if engine.dialect.name != "postgresql":
-            raise StoreError("a shared Bunce rate budget needs PostgreSQL")
+        if engine.dialect.name not in ("postgresql", "sqlite"):
+            raise StoreError("a shared Bunce rate budget needs PostgreSQL or SQLite")
         self._engine = engine
         self._name = name
 
     def take(self, budget: int, *, backlog: int = 0, now: float | None = None) -> Taken:
         """Count one request if the budget allows; `backlog` are requests already sent (during
         a database outage) that are counted either way. `now` None: the database's clock."""
+        if self._engine.dialect.name == "sqlite":
+            return self._take_sqlite(budget, backlog, time.time() if now is None else now)
         params = {"name": self._name, "now": now, "budget": budget, "backlog": backlog}
         with database_errors("checking the Bunce rate budget"):
             row = self._run(_TAKE, params)
@@ -139,8 +145,30 @@ class RateStore:
             return Taken(0.0, paused=False)
         return _refusal(budget, slot, list(counts), paused_until, t)
 
+    def _take_sqlite(self, budget: int, backlog: int, t: float) -> Taken:
+        """The same decision as _TAKE, in Python inside one write transaction: SQLite lets one
+        writer in at a time, and its processes share one host's clock. Its counts are JSON."""
+        c = bunce_rate.c
+        with database_errors("checking the Bunce rate budget"), self._engine.begin() as conn:
+            # A write first, so that this transaction holds SQLite's lock before it reads.
+            touched = sa.update(bunce_rate).where(c.name == self._name).values(granted=c.granted)
+            if conn.execute(touched).rowcount != 1:
+                conn.execute(sa.insert(bunce_rate).values(**self._new_row(json.dumps)))
+            row = conn.execute(sa.select(bunce_rate).where(c.name == self._name)).one()
+            slot, counts = _shifted(row.slot, json.loads(row.counts), math.floor(t))
+            granted = row.paused_until <= t and sum(counts) + backlog < budget
+            counts[-1] += backlog + (1 if granted else 0)
+            values = {"slot": slot, "counts": json.dumps(counts), "granted": granted}
+            conn.execute(sa.update(bunce_rate).where(c.name == self._name).values(**values))
+        if granted:
+            return Taken(0.0, paused=False)
+        return _refusal(budget, slot, counts, row.paused_until, t)
+
     def pause(self, seconds: float, *, now: float | None = None) -> None:
         """Hold every process sharing the budget back for `seconds` (a 429's Retry-After)."""
+        if self._engine.dialect.name == "sqlite":
+            self._pause_sqlite(max(seconds, 0.0), time.time() if now is None else now)
+            return
         params = {"name": self._name, "now": now, "seconds": max(seconds, 0.0)}
         with database_errors("pausing the Bunce rate budget"):
             if self._run(_PAUSE, params) is None:
@@ -153,17 +181,39 @@ class RateStore:
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return conn.execute(statement, params).first()
 
-    def _create_row(self) -> None:
-        row = {
+    def _pause_sqlite(self, seconds: float, t: float) -> None:
+        c = bunce_rate.c
+        until = sa.func.max(c.paused_until, t + seconds)
+        with database_errors("pausing the Bunce rate budget"), self._engine.begin() as conn:
+            paused = sa.update(bunce_rate).where(c.name == self._name).values(paused_until=until)
+            if conn.execute(paused).rowcount != 1:
+                row = self._new_row(json.dumps) | {"paused_until": t + seconds}
+                conn.execute(sa.insert(bunce_rate).values(**row))
+
+    def _new_row(self, counts: Callable[[list[int]], Any] = list) -> dict[str, Any]:
+        return {
             "name": self._name,
             "slot": 0,
-            "counts": [0] * SLOTS,
+            "counts": counts([0] * SLOTS),
             "paused_until": 0.0,
             "granted": False,
         }
+
+    def _create_row(self) -> None:
+        row = self._new_row()
         statement = postgresql.insert(bunce_rate).values(**row).on_conflict_do_nothing()
         with self._engine.begin() as conn:
             conn.execute(statement)
+
+
+def _shifted(slot: int, counts: list[int], now_slot: int) -> tuple[int, list[int]]:
+    """_SHIFTED of the PostgreSQL statement: counts moved on to now_slot, never backwards."""
+    if now_slot - slot >= SLOTS:
+        return now_slot, [0] * SLOTS
+    if now_slot <= slot:
+        return slot, list(counts)
+    step = now_slot - slot
+    return now_slot, counts[step:] + [0] * step
 
 
 def _refusal(budget: int, slot: int, counts: list[int], paused_until: float, t: float) -> Taken:

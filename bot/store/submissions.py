@@ -303,14 +303,16 @@ class SubmissionStore:
         """Record that the user has seen the outcome, in the modal or privately."""
         return self._mark(submission_id, owner, None, {"user_told": True})
 
-    def stale(self, *, limit: int = 50) -> list[str]:
-        """Ids of submissions that need work and that nobody holds, oldest first."""
+    def stale(self, *, limit: int = 50, idle_for: float = 0.0) -> list[str]:
+        """Ids of submissions that need work and that nobody holds (and, with idle_for, that
+        nobody has touched for that many seconds), oldest first."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         c = submissions.c
+        now = self._now()
         query = (
             sa.select(c.id)
-            .where(_free(self._now()), _needs_work())
+            .where(_free(now), _needs_work(), c.updated_at <= now - timedelta(seconds=idle_for))
             .order_by(c.created_at, c.id)
             .limit(limit)
         )

@@ -44,7 +44,7 @@ def handle_step(
     draft = step_draft(form, workspace, event)
     try:
         record, fresh = deps.submissions.open(
-            draft, owner=worker.owner, lease_seconds=worker.lease_seconds
+            draft, owner=worker.owner_for_new, lease_seconds=worker.lease_seconds
         )
     except StoreError:
         logger.exception("could not record workflow step %s", workspace.log_fields())

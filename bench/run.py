@@ -398,7 +398,7 @@ def drain(slack: BenchSlack, flood: dict[str, Any], latency_ms: int, opts: Optio
     requests a minute, two per create: the namesake read and the POST) sets the pace, so the
     deadline allows for it."""
     sent = {r[4] for r in flood["records"] if r[3]}
-    needed_minutes = 2 * len(sent) / BUNCE_PER_MINUTE
+    needed_minutes = 2 * (len(sent) + opts.paced_count) / BUNCE_PER_MINUTE  # paced ones too
     timeout = 60 * needed_minutes * 1.5 + 4 * latency_ms / 1000 + 30
     wait_quiet(
         lambda: len(set(announcements(slack, "flood")) & sent),

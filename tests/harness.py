@@ -370,6 +370,8 @@ def start_harness(
         client_factory(settings, services.installations),
         lease_seconds=settings.worker_lease_seconds,
         policy=FAST_POLICY,
+        hand_off=settings.separate_worker,
+        grace=settings.worker_grace_seconds,
     )
     application = Application(
         create_app(settings, services, worker),

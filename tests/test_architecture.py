@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "bot.__main__",
             "bot.wsgi",
+            "bot.work",
             "bot.app",
             "bot.deps",
             "bot.cli",

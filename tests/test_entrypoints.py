@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.world import exec_line
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk_live_CLItestKEYvalue00009876"
 
@@ -127,7 +129,7 @@ def _procfile_web(port: int) -> list[str]:
     line = next(text for text in lines if text.startswith("web:"))
     command = line.removeprefix("web:").strip().replace("$PORT", str(port))
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    return ["bash", "-c", "exec " + command.replace("gunicorn", gunicorn, 1)]
+    return ["bash", "-c", exec_line(command.replace(" gunicorn ", f" {gunicorn} ", 1))]
 
 
 @pytest.mark.parametrize("served", [_python_m_bot, _procfile_web], indirect=True)

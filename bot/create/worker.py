@@ -45,6 +45,9 @@ DEFAULT_LEASE_SECONDS = 60.0
 POLL_SECONDS = 0.05
 # Submissions claimed at once by one process: as many as its pool has threads.
 DEFAULT_CAPACITY = 16
+# A worker process says it is alive this often; a web process handing off works submissions
+# itself only when no worker has said so within its grace (none running, not merely busy).
+BEAT_SECONDS = 1.0
 
 
 def process_owner() -> str:
@@ -110,6 +113,11 @@ class SubmissionWorker:
             self._release(submission_id)
         if self._recovery is not None:
             self._recovery.join(timeout=grace)
+        if self.poll_seconds:
+            try:
+                self.deps.submissions.forget_worker(self.owner)
+            except StoreError:
+                logger.warning("could not remove this worker's heartbeat; it will age out")
 
     def sleep(self, seconds: float) -> bool:
         """Wait, renewing our leases; False when cut short by stop()."""
@@ -145,6 +153,8 @@ class SubmissionWorker:
             room = self.capacity - len(self._running)
         if room < 1:
             return 0
+        if self.hand_off and self.deps.submissions.worker_alive(within=self.grace):
+            return 0  # a worker process is running: the backlog is its to work
         resumed = 0
         for submission_id in self.deps.submissions.stale(limit=room, idle_for=self.grace):
             if self._stopping.is_set():
@@ -156,7 +166,7 @@ class SubmissionWorker:
                 continue  # another process claimed it first
             if self.hand_off:
                 logger.warning(
-                    "submission id=%s waited %.0f s for a worker process; working it here (is "
+                    "submission id=%s waited %g s for a worker process; working it here (is "
                     "the Procfile's worker: running?)",
                     record.id,
                     self.grace,
@@ -169,8 +179,14 @@ class SubmissionWorker:
 
     def _recover_loop(self) -> None:
         interval = self.poll_seconds or max(self.lease_seconds / 4, 0.2)
+        if self.hand_off:
+            interval = min(interval, max(self.grace / 2, 0.1))
+        beaten = float("-inf")
         while not self._stopping.is_set():
             try:
+                if self.poll_seconds and time.monotonic() - beaten >= BEAT_SECONDS:
+                    self.deps.submissions.beat(self.owner)
+                    beaten = time.monotonic()
                 found = self.recover_once()
             except StoreError:
                 logger.warning("recovery scan failed: database unavailable")
@@ -319,8 +335,15 @@ class SubmissionWorker:
             self._renewed[submission_id] = time.monotonic()
 
     def _renew_all(self) -> None:
+        """Every lease this process holds that is a third of the way to running out (each waiting
+        thread calls this; renewing a fresh lease again would only add writes)."""
+        now = time.monotonic()
         with self._lock:
-            ids = list(self._running)
+            ids = [
+                i
+                for i in self._running
+                if now - self._renewed.get(i, float("-inf")) >= self.lease_seconds / 3
+            ]
         for submission_id in ids:
             try:
                 self._renew(submission_id)

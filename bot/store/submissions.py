@@ -92,6 +92,16 @@ baselines = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+# Worker processes say they are alive here, so that a web process handing submissions off knows
+# whether to wait (a worker is busy) or to work them itself (none is running). Its own table, as
+# baselines: adding it needs no migration.
+worker_beats = sa.Table(
+    "submission_workers",
+    metadata,
+    sa.Column("owner", sa.String(100), primary_key=True),
+    sa.Column("seen_at", UtcDateTime, nullable=False),
+)
+
 # An announced submission's `failure`: Slack never answered its card's post (mark_announced).
 _MARKS = {
     State.CREATING: (State.PENDING, State.CREATING),
@@ -318,6 +328,28 @@ class SubmissionStore:
         )
         with database_errors("finding stale submissions"), self._engine.connect() as conn:
             return list(conn.execute(query).scalars())
+
+    def beat(self, owner: str) -> None:
+        """A worker process says it is alive (and taking submissions)."""
+        now = self._now()
+        c = worker_beats.c
+        with database_errors("recording a worker's heartbeat"), self._engine.begin() as conn:
+            touched = sa.update(worker_beats).where(c.owner == owner).values(seen_at=now)
+            if conn.execute(touched).rowcount != 1:
+                conn.execute(sa.insert(worker_beats).values(owner=owner, seen_at=now))
+
+    def forget_worker(self, owner: str) -> None:
+        """A worker process stops: web processes no longer count on it."""
+        statement = sa.delete(worker_beats).where(worker_beats.c.owner == owner)
+        with database_errors("removing a worker's heartbeat"), self._engine.begin() as conn:
+            conn.execute(statement)
+
+    def worker_alive(self, within: float) -> bool:
+        """True when some worker process said it was alive in the last `within` seconds."""
+        since = self._now() - timedelta(seconds=within)
+        query = sa.select(worker_beats.c.owner).where(worker_beats.c.seen_at >= since).limit(1)
+        with database_errors("looking for worker processes"), self._engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def counts(self) -> dict[State, int]:
         """How many submissions are in each state."""

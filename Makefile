@@ -43,8 +43,10 @@ format: $(VENV)/.test-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# With TEST_DATABASE_URL (PostgreSQL, as .ci/run sets it) it also measures scaling out to two
+# web processes there.
 bench: $(VENV)/.test-deps
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(TEST_DATABASE_URL),--scale-out $(TEST_DATABASE_URL))
 
 # Every surface's Block Kit JSON in preview/out/, with a Block Kit Builder link for each.
 preview: $(VENV)/.run-deps

@@ -26,6 +26,7 @@ never because a timing budget was missed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -84,6 +85,7 @@ COMMAND_P99_RATIO = 1.2
 VIEWS_OPEN_P99_RATIO = 1.3
 WORKER_RSS_MB = 80.0
 READY_SECONDS = 1.0
+SCALE_OUT_RATIO = 1.3
 BUNCE_PER_MINUTE = 400  # the app's default budget (BUNCE_RATE_PER_MINUTE), unchanged here
 OTHER_LOAD_WARNING_PCT = 10.0
 
@@ -103,6 +105,8 @@ class Options:
     threads: int | None
     baseline: bool
     postgres: str | None
+    scale_out: str | None
+    drain: bool
     out: Path
 
 
@@ -110,6 +114,7 @@ def parse_options(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, help="seconds per measured phase (default 10)")
     parser.add_argument("--concurrency", type=int, help="concurrent requests (default 16)")
+    parser.add_argument("--flood", type=int, help="submissions in the flood (default 400)")
     parser.add_argument("--latencies", help="Bunce latencies in ms, comma-separated (0,2000)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON result file")
     parser.add_argument("--quick", action="store_true", help="a tiny run (smoke test)")
@@ -120,8 +125,16 @@ def parse_options(argv: list[str] | None) -> Options:
         metavar="URL",
         help="run the app on PostgreSQL (a fresh schema per run) instead of SQLite",
     )
+    parser.add_argument(
+        "--scale-out",
+        metavar="URL",
+        help="also measure one web process against two on PostgreSQL at URL (issue 15)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline run")
     parser.add_argument("--no-ready", action="store_true", help="skip timing python -m bot")
+    parser.add_argument(
+        "--no-drain", action="store_true", help="don't wait for every card (quick experiments)"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     latencies = args.latencies or ("0" if quick else "0,2000")
@@ -132,13 +145,15 @@ def parse_options(argv: list[str] | None) -> Options:
         latencies_ms=tuple(int(x) for x in latencies.split(",") if x.strip()),
         paced_count=5 if quick else 50,
         paced_rate=10.0,
-        flood_count=20 if quick else 400,
+        flood_count=args.flood or (20 if quick else 400),
         ready_runs=0 if args.no_ready else 1 if quick else 3,
         stop_grace=3.0 if quick else 5.0,
         workers=args.workers,
         threads=args.threads,
         baseline=not args.no_baseline,
         postgres=args.postgres,
+        scale_out=args.scale_out,
+        drain=not args.no_drain,
         out=args.out,
     )
 
@@ -228,15 +243,20 @@ def run_load(
     wall = time.monotonic() - wall_before
     result = json.loads(out_path.read_text())
     app_after = app.cpu_seconds() if app else {}
+    others = set(app.others) if app else set()
     cpu = {
         "wall_s": round(wall, 2),
         "app_s": sum(app_after.get(p, 0) - app_before.get(p, 0) for p in app_after),
+        "worker_process_s": sum(
+            app_after.get(p, 0) - app_before.get(p, 0) for p in app_after if p in others
+        ),
         "load_generator_s": result["cpu_s"],
         "driver_and_fakes_s": driver_cpu_seconds() - driver_before,
     }
     # Whatever else ran on the machine meanwhile (other jobs make a run noisy).
     busy = machine_busy_seconds() - busy_before
-    cpu["other_processes_s"] = max(busy - sum(v for k, v in cpu.items() if k != "wall_s"), 0.0)
+    counted = sum(v for k, v in cpu.items() if k not in ("wall_s", "worker_process_s"))
+    cpu["other_processes_s"] = max(busy - counted, 0.0)
     result["cpu"] = {k: round(v, 2) for k, v in cpu.items()}
     return result
 
@@ -454,6 +474,8 @@ def app_log_problems(log_dir: Path) -> list[str]:
 def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, Any]:
     """One server (baseline or ours at one Bunce latency) through every phase."""
     label = f"{target}" + ("" if latency_ms is None else f" bunce={latency_ms}ms")
+    if opts.postgres and target == "ours":
+        label += f" postgresql x{opts.workers or 1}"
     print(f"-- {label}: starting", flush=True)
     begun = time.monotonic()
     latency = (latency_ms or 0) / 1000
@@ -497,7 +519,7 @@ def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, 
             spec_flood |= {"concurrency": opts.concurrency, "count": opts.flood_count}
             flood = run_load(spec_flood, folder, "flood", sampler)
             print(f"   submissions: {len(flood['records'])} sent", flush=True)
-            if paced is not None:
+            if target == "ours" and opts.drain:
                 result["drain"] = drain(slack, flood, latency_ms or 0, opts)
                 print(f"   drained in {result['drain']['seconds']} s", flush=True)
             result["memory"] = sampler.report()  # "after the run", before stopping
@@ -520,6 +542,7 @@ def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, 
         result["submission"]["views_exhausted"] = flood["exhausted"]
         if paced is not None:
             result["announcement"] = paced
+        if target == "ours":
             flood_sent = {r[4] for r in flood["records"] if r[3]}
             result["flood_announced"] = {
                 "announced_during_run": len(set(announcements(slack, "flood")) & flood_sent),
@@ -535,6 +558,32 @@ def run_target(target: str, latency_ms: int | None, opts: Options) -> dict[str, 
         result["app_log_errors"] = {"count": len(problems), "first": problems[:5]}
     result["seconds"] = round(time.monotonic() - begun, 1)
     return result
+
+
+def scale_out(opts: Options) -> dict[str, Any]:
+    """One web process, then two (the Procfile with WEB_CONCURRENCY=2), each beside the
+    Procfile's worker process, on PostgreSQL at Bunce 0 ms: the submission flood's throughput,
+    and the soak's invariant after the drain (every submission announced, nothing twice)."""
+    assert opts.scale_out is not None
+    runs = []
+    for processes in (1, 2):
+        print(f"-- scale-out: {processes} web process(es) on PostgreSQL", flush=True)
+        each = dataclasses.replace(
+            opts, workers=processes, postgres=opts.scale_out, paced_count=0, duration=3.0
+        )
+        runs.append(run_target("ours", 0, each))
+    one, two = (run["submission"]["rps"] for run in runs)
+    problems = 0
+    for run in runs:
+        flood = run["flood_announced"]
+        problems += flood["submitted"] - run["drain"]["announced"]
+        problems += flood["duplicated_creates"] + flood["duplicated_cards"] + run_errors(run)
+    return {
+        "runs": runs,
+        "submission_rps": [one, two],
+        "ratio": round(two / max(one, 1e-9), 2),
+        "lost_duplicated_or_failed": problems,
+    }
 
 
 def measure_ready(opts: Options) -> dict[str, Any]:
@@ -611,6 +660,19 @@ def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
         worst = max(run["memory"]["workers_mb"], default=None)
         check(f"RSS per web process after the run <= 80 MB ({at})", worst, WORKER_RSS_MB)
     check("no errors (all runs)", errors, 0)
+    scaled = report.get("scale_out")
+    if scaled:
+        check(
+            "scale-out on PostgreSQL: two web processes' submission throughput >= 1.3x one's",
+            scaled["ratio"],
+            SCALE_OUT_RATIO,
+            at_least=True,
+        )
+        check(
+            "scale-out: every submission announced once (lost + duplicated + errors)",
+            scaled["lost_duplicated_or_failed"],
+            0,
+        )
     if report["ready"]["median_s"] is not None:
         median = report["ready"]["median_s"]
         check("python -m bot ready to serve <= 1 s (median)", median, READY_SECONDS)
@@ -682,13 +744,14 @@ def print_report(report: dict[str, Any]) -> None:
             )
         print(line)
     for run in runs:
-        f = run.get("flood_announced")
-        if f:
+        f, d = run.get("flood_announced"), run.get("drain")
+        if f and d:
             print(
-                f"  flood at bunce {run['bunce_latency_ms']}ms: {f['announced_during_run']} of "
-                f"{f['submitted']} submissions announced before the app was stopped "
-                f"({f['bunce_creates']} Bunce creates; the rest wait for the 400/min limiter "
-                "or the background pool, by design)"
+                f"  flood at bunce {run['bunce_latency_ms']}ms: {d['announced']} of "
+                f"{d['submitted']} cards posted, the last {d['seconds']} s after the last ack "
+                f"(Bunce's budget of {BUNCE_PER_MINUTE} requests a minute, two per create, sets "
+                f"the pace); {f['bunce_creates']} Bunce creates, {f['duplicated_creates']} "
+                f"duplicated, {f['duplicated_cards']} cards duplicated"
             )
     print()
     cpus = report["machine"]["cpus"] or 1
@@ -698,8 +761,10 @@ def print_report(report: dict[str, Any]) -> None:
         for kind in ("command", "submission"):
             c = run[kind]["cpu"]
             whole = max(c["wall_s"] * cpus, 1e-9)
+            worker = c.get("worker_process_s", 0)
             parts = (
-                f"app {100 * c['app_s'] / whole:4.0f}%  load generator "
+                f"app {100 * c['app_s'] / whole:4.0f}% (worker process "
+                f"{100 * worker / whole:3.0f}%)  load generator "
                 f"{100 * c['load_generator_s'] / whole:4.0f}%  fakes+driver "
                 f"{100 * c['driver_and_fakes_s'] / whole:4.0f}%  other processes "
                 f"{100 * c['other_processes_s'] / whole:4.0f}%"
@@ -712,7 +777,7 @@ def print_report(report: dict[str, Any]) -> None:
             "the timings above are pessimistic; run again on a quiet machine."
         )
     print()
-    print("Memory of the gunicorn tree (MB): after the run [peak]")
+    print("Memory (MB): after the run [peak]; web = each gunicorn worker process")
     for run in runs:
         m = run["memory"]
         bunce = "-" if run["bunce_latency_ms"] is None else f"{run['bunce_latency_ms']}ms"
@@ -720,8 +785,12 @@ def print_report(report: dict[str, Any]) -> None:
             f"{now:.1f} [{peak:.1f}]"
             for now, peak in zip(m["workers_mb"], m["workers_peak_mb"], strict=False)
         )
+        others = "".join(
+            f"  worker process {now:.1f} [{peak:.1f}]"
+            for now, peak in zip(m.get("others_mb", []), m.get("others_peak_mb", []), strict=False)
+        )
         print(
-            f"{run['target']:<9}{bunce:>7}  master {m['master_mb']:.1f}  workers {workers}  "
+            f"{run['target']:<9}{bunce:>7}  master {m['master_mb']:.1f}  web {workers}{others}  "
             f"total {m['total_mb']:.1f} [{m['peak_total_mb']:.1f}]"
         )
     print()
@@ -731,6 +800,14 @@ def print_report(report: dict[str, Any]) -> None:
     if ready["median_s"] is not None:
         runs_s = ", ".join(f"{t:.2f}" for t in ready["runs_s"])
         print(f"python -m bot ready to serve: median {ready['median_s']:.2f} s ({runs_s})")
+    scaled = report.get("scale_out")
+    if scaled:
+        one, two = scaled["submission_rps"]
+        print(
+            f"Scale-out on PostgreSQL (Bunce 0 ms, each beside the worker process): submissions "
+            f"{one:.1f}/s with one web process, {two:.1f}/s with two ({scaled['ratio']:.2f}x); "
+            f"lost, duplicated or failed: {scaled['lost_duplicated_or_failed']}"
+        )
     problems = [p for run in runs for p in run["app_log_errors"]["first"]]
     if problems:
         print("App error log lines (first):")
@@ -741,7 +818,9 @@ def print_report(report: dict[str, Any]) -> None:
     for b in report["budgets"]:
         verdict = "PASS" if b["pass"] else "FAIL"
         print(f"  {verdict}  {b['budget']}: {b['value']} (target {b['limit']})")
-    print("  not measured yet: scale-out on PostgreSQL, two web processes (>= 1.3x)")
+    if not report.get("scale_out"):
+        print("  not measured: scale-out on PostgreSQL (make bench measures it when")
+        print("  TEST_DATABASE_URL names a PostgreSQL database; or --scale-out URL)")
     if any("p99" in b["budget"] and not b["pass"] for b in report["budgets"]):
         print(KNOWN_ACK_CAUSE)
     print()
@@ -817,6 +896,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = [run_target("baseline", None, opts)] if opts.baseline else []
     runs += [run_target("ours", latency, opts) for latency in opts.latencies_ms]
     report["runs"] = runs
+    if opts.scale_out:
+        report["scale_out"] = scale_out(opts)
     baseline = runs[0] if opts.baseline else None
     report["ratios"] = {}
     for run in runs if baseline else []:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Mapping
 
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 # Inside a platform's stop window (Heroku gives 30 s): running submissions finish or are handed
 # back with their lease released.
 GRACEFUL_SECONDS = 20.0
+WORKER_NICENESS = 10
 
 
 class WorkerProcess:
@@ -48,6 +50,9 @@ class WorkerProcess:
         self._stopped = threading.Event()
 
     def run(self) -> None:
+        # Acks have Slack's 3 s deadline; this work has none. Where both share a host's cores,
+        # the web process is served first (no effect where the worker runs on its own host).
+        os.nice(WORKER_NICENESS)
         self.worker.start()
         logger.info("worker process ready: working recorded submissions")
         self._stopped.wait()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
 from bot.bunce import BunceClientFactory
 from bot.bunce.models import Segment
 from bot.create.card import CardMaker
+from bot.create.namesakes import NamesakeCache
 from bot.slack.metadata import MetadataSigner
 from bot.store.audit import AuditLog
 from bot.store.cards import CardStore
@@ -40,3 +41,5 @@ class CreateDeps:
     admins: AdminPolicy
     # See Returns: Add customers chooses the new segment, a workflow step completes.
     returns: Returns | None = None
+    # One read of Bunce's list per key a minute serves every create's baseline.
+    namesakes: NamesakeCache = field(default_factory=NamesakeCache)

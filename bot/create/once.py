@@ -27,6 +27,7 @@ from bot.bunce import (
 )
 from bot.create.form import CreateResult, Problem, SegmentForm
 from bot.create.marker import marker_of, with_marker
+from bot.create.namesakes import same_name
 
 logger = logging.getLogger(__name__)
 
@@ -88,19 +89,22 @@ def create_once(
     sleep: Sleep,
     policy: Policy,
     baseline: frozenset[str] | None = None,
+    namesakes: Callable[[], frozenset[str]] | None = None,
 ) -> CreateResult:
     """Create, reconcile after ambiguity, and retry within bounds.
 
     `resume` says an earlier attempt may have reached Bunce; `baseline` is what the first
-    attempt kept (see Hooks). `hooks.before_post` records each attempt before it is sent, so a
-    crash mid-request leaves a trace that forces a reconcile.
+    attempt kept (see Hooks); `namesakes` gives the baseline from a shared, recent read
+    (bot/create/namesakes.py) instead of a walk of every page. `hooks.before_post` records
+    each attempt before it is sent, so a crash mid-request leaves a trace that forces a
+    reconcile.
     """
     look = _Look(client, form.name, marker, baseline, sleep, policy)
     ambiguous, patient, limit = resume, resume, None
     last: type[BunceError] | None = None
     try:
         if not resume:
-            look.baseline = _snapshot(look)
+            look.baseline = _snapshot(look, namesakes)
             hooks.keep_baseline(look.baseline)
         for attempt in range(policy.max_attempts):
             if ambiguous:
@@ -164,11 +168,13 @@ def _wait(sleep: Sleep, seconds: float) -> None:
 _UNKNOWN = object()  # the list could not be read, or can't tell: Bunce may have the segment
 
 
-def _snapshot(look: _Look) -> frozenset[str] | None:
+def _snapshot(look: _Look, namesakes: Callable[[], frozenset[str]] | None) -> frozenset[str] | None:
     """Ids of the segments already named like ours, before the first POST; None if unknown (then
     only the marker can find our segment)."""
     for _ in range(3):
         try:
+            if namesakes is not None:
+                return namesakes()
             return frozenset(s.id for s in look.walk() if _same_name(s.name, look.name))
         except BunceRateLimited as error:
             if error.retry_after > look.policy.max_rate_wait:
@@ -271,7 +277,7 @@ class _Look:
 
 def _same_name(a: str, b: str) -> bool:
     """Names as Bunce may normalise them (trimmed; case and inner spaces aside)."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    return same_name(a) == same_name(b)
 
 
 def _give_up(look: _Look, ambiguous: bool, last: type[BunceError] | None) -> CreateResult:

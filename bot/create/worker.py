@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, wait
 from typing import Any
 
@@ -261,13 +262,21 @@ class SubmissionWorker:
         if key is None:
             return CreateResult(problem=Problem.NOT_CONNECTED), "live"
         resume = record.state == State.CREATING
+        client = self.deps.bunce.for_key(key.key)
+
+        def walk() -> Iterator[Segment]:
+            per_page = self.policy.list_per_page
+            return client.iter_segments(
+                per_page=per_page, max_segments=per_page * self.policy.list_max_pages
+            )
+
         hooks = Hooks(
             before_post=lambda: self._before_post(record.id),
             keep_baseline=lambda ids: self._keep_baseline(record.id, ids),
             unconfirmed=lambda: self._tell_unconfirmed(record, slack),
         )
         result = create_once(
-            self.deps.bunce.for_key(key.key),
+            client,
             form_of(record),
             record.marker,
             resume=resume,
@@ -275,7 +284,10 @@ class SubmissionWorker:
             sleep=self.sleep,
             policy=self.policy,
             baseline=self.deps.submissions.baseline(record.id) if resume else None,
+            namesakes=lambda: self.deps.namesakes.baseline(key.key, record.name, walk),
         )
+        if result.segment is not None:
+            self.deps.namesakes.created(key.key, result.segment)
         verdict = result.problem.value if result.problem else "created"
         logger.info(
             "segment create %s user=%s submission=%s outcome=%s",

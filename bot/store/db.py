@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import queue
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -30,6 +33,12 @@ TABLE_MODULES = (
     "bot.store.submissions",
     "bot.store.ratelimit",
 )
+
+T = TypeVar("T")
+R = TypeVar("R")
+# Inside Slack's 3 s: a submit whose record waits longer is told to try again (a later retry of
+# the same view attaches to the row if it was written after all).
+GROUP_WAIT_SECONDS = 2.5
 
 # Any constant works; it only has to be the same in every process that runs init_db.
 _INIT_LOCK_ID = 0x62756E6365
@@ -165,6 +174,61 @@ def _serialise_transactions(engine: Engine) -> None:
 
     sa.event.listen(engine, "commit", _give)
     sa.event.listen(engine, "rollback", _give)
+
+
+class GroupCommit(Generic[T, R]):
+    """Runs `write` for items handed in by many threads, a batch per transaction, on one writer
+    thread: whatever arrived while the previous batch was being written goes into the next.
+
+    Under load the acks of concurrent submits then share one transaction (and SQLite's lock, and
+    PostgreSQL's commit) instead of queueing for it one by one: measured by `make bench`, each
+    waiting writer otherwise held the lock across GIL handoffs (issue 15). Alone, an item is
+    written at once, as before. A failed batch fails each of its items with the same error.
+    """
+
+    def __init__(self, write: Callable[[list[T]], list[R]], *, name: str, most: int = 64) -> None:
+        self._write = write
+        self._name = name
+        self._most = most
+        self._queue: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def run(self, item: T, timeout: float = GROUP_WAIT_SECONDS) -> R:
+        """Write item (with whatever else is waiting); its result, or the batch's error."""
+        future: Future[R] = Future()
+        self._queue.put((item, future))
+        self._ensure_thread()
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            raise StoreError(f"database did not answer within {timeout:g} s") from None
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._most:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            futures = [future for _, future in batch]
+            try:
+                results = self._write([item for item, _ in batch])
+            except BaseException as error:  # each waiting caller gets the batch's error
+                for future in futures:
+                    future.set_exception(error)
+                continue
+            for future, result in zip(futures, results, strict=True):
+                future.set_result(result)
 
 
 def init_db(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from bot.store.crypto import KeyCipher
-from bot.store.db import StoreError, UtcDateTime, database_errors, metadata
+from bot.store.db import GroupCommit, StoreError, UtcDateTime, database_errors, metadata
 from bot.store.records import (
     ANNOUNCEMENT_UNCONFIRMED,
     State,
@@ -146,6 +146,7 @@ class SubmissionStore:
         self._engine = engine
         self._cipher = cipher
         self._clock = clock
+        self._opener = GroupCommit(self._open_all, name="submissions-writer")
 
     def open(
         self, draft: SubmissionDraft, *, owner: str | None, lease_seconds: float
@@ -165,12 +166,23 @@ class SubmissionStore:
             "created_at": now,
             "updated_at": now,
         }
+        return self._opener.run((draft, values))
+
+    def _open_all(
+        self, batch: list[tuple[SubmissionDraft, dict[str, Any]]]
+    ) -> list[tuple[SubmissionRecord, bool]]:
+        """Record a batch of submits in one transaction (the group commit's writer thread)."""
+        opened = []
         with database_errors("opening a submission"), self._engine.begin() as conn:
-            # The write comes first so SQLite takes its write lock before reading anything.
-            if conn.execute(_insert_new(conn.dialect.name), values).first() is not None:
-                # On the ack path: the row is what we just wrote, so it isn't read back.
-                return _fresh(draft, values), True
-            return self._reopen(conn, draft, values)
+            insert = _insert_new(conn.dialect.name)
+            for draft, values in batch:
+                # The write comes first so SQLite takes its write lock before reading anything.
+                if conn.execute(insert, values).first() is not None:
+                    # On the ack path: the row is what we just wrote, so it isn't read back.
+                    opened.append((_fresh(draft, values), True))
+                else:
+                    opened.append(self._reopen(conn, draft, values))
+        return opened
 
     def _reopen(
         self, conn: Connection, draft: SubmissionDraft, values: dict[str, Any]

@@ -231,11 +231,20 @@ def test_the_database_clock_is_used_when_no_clock_is_given(
     assert 0 < waits[3] <= 61
 
 
+@pytest.fixture
+def postgres_engines(postgres_url: str) -> Iterator[tuple[Engine, Engine]]:
+    """Two engines on PostgreSQL (the outage below is simulated in its statement runner)."""
+    first, second = create_engine_for(postgres_url), create_engine_for(postgres_url)
+    init_db(first)
+    yield first, second
+    first.dispose()
+    second.dispose()
+
+
 def test_requests_sent_during_an_outage_count_in_the_shared_budget(
-    pg_engines: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
+    postgres_engines: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if pg_engines[0].dialect.name != "postgresql":
-        pytest.skip("the outage is simulated in PostgreSQL's statement runner; SQLite is a file")
+    pg_engines = postgres_engines
     clock = FloatClock(T0)
     first, second = shared_pair(pg_engines, clock, 20)
     assert isinstance(first, SharedRateLimiter)

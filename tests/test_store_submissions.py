@@ -568,3 +568,50 @@ def test_database_failures_are_store_errors(cipher: KeyCipher) -> None:
             call()
         assert type(caught.value) is StoreError and "hunter2" not in str(caught.value)
     dead.dispose()
+
+
+def test_the_first_posts_record_keeps_the_baseline_in_the_same_write(
+    store: SubmissionStore,
+) -> None:
+    submission_id = opened(store)
+
+    store.mark_creating(submission_id, owner=A, baseline=frozenset({"s1", "s2"}))
+    store.mark_creating(submission_id, owner=A, baseline=frozenset({"s3"}))  # the first stands
+
+    assert store.baseline(submission_id) == {"s1", "s2"}
+    assert store.get(submission_id).attempts == 2  # type: ignore[union-attr]
+
+
+def test_telling_the_outcome_can_release_the_lease_in_the_same_write(
+    store: SubmissionStore,
+) -> None:
+    submission_id = in_state(store, State.ANNOUNCED)
+
+    record = store.mark_told(submission_id, owner=A, release=True)
+
+    assert record.user_told and record.lease_until is None
+    assert store.claim(submission_id, owner=B, lease_seconds=60) is None  # finished: nothing to do
+
+
+def test_a_worker_processs_heartbeat_is_seen_within_its_window(
+    store: SubmissionStore, clock: Clock
+) -> None:
+    assert not store.worker_alive(within=10)
+    store.beat("worker-1")
+    assert store.worker_alive(within=10)
+    clock.tick(11)
+    assert not store.worker_alive(within=10)
+    store.beat("worker-1")
+    store.forget_worker("worker-1")
+    assert not store.worker_alive(within=10)
+
+
+def test_stale_with_idle_for_skips_rows_touched_lately(
+    store: SubmissionStore, clock: Clock
+) -> None:
+    draft = draft_for(1)
+    record, _ = store.open(draft, owner=None, lease_seconds=60)
+    assert store.stale() == [record.id]  # leased to nobody: free at once
+    assert store.stale(idle_for=5) == []
+    clock.tick(6)
+    assert store.stale(idle_for=5) == [record.id]

@@ -51,6 +51,10 @@ DEFAULT_CAPACITY = 16
 BEAT_SECONDS = 1.0
 
 
+# What a job leaves its lease as (SubmissionWorker._process).
+_KEEP, _RELEASE, _RELEASED = object(), object(), object()
+
+
 def process_owner() -> str:
     """A name for this process in lease columns: host, pid and a nonce (pids are reused)."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -85,6 +89,7 @@ class SubmissionWorker:
         self._lock = threading.Lock()
         self._running: dict[str, Future[Any]] = {}
         self._renewed: dict[str, float] = {}  # when we last set each running lease
+        self._baselines: dict[str, frozenset[str]] = {}  # taken, to be kept with the first POST
         self._recovery: threading.Thread | None = None
 
     @property
@@ -196,23 +201,25 @@ class SubmissionWorker:
                 self._stopping.wait(interval)
 
     def _run(self, record: SubmissionRecord, client: WebClient | None) -> None:
-        """The outermost boundary of a job: log, and hand the row back unless it is finished."""
-        keep = False
+        """The outermost boundary of a job: log, and hand the row back unless it is kept or
+        already handed back."""
+        hand_back = True
         try:
-            keep = self._process(record, client)
+            hand_back = self._process(record, client) is _RELEASE
         except LeaseLost:
             logger.info("submission %s was taken over by another process", record.id)
-            keep = True  # not ours to release
+            hand_back = False  # not ours to release
         except StoreError:
             logger.exception("submission %s paused: database unavailable", record.id)
         except Exception:
             logger.exception("submission %s failed unexpectedly", record.id)
         finally:
-            if not keep:
+            if hand_back:
                 self._release(record.id)
 
-    def _process(self, record: SubmissionRecord, client: WebClient | None) -> bool:
-        """Advance the row as far as possible; True to keep the lease (check again later)."""
+    def _process(self, record: SubmissionRecord, client: WebClient | None) -> object:
+        """Advance the row as far as possible: _KEEP the lease (check again later), _RELEASE
+        it, or _RELEASED (the last write gave it up already)."""
         workspace = outcome.workspace_of(record)
         slack = client or self.client_for(workspace)
         segment: Segment | None = None
@@ -221,12 +228,12 @@ class SubmissionWorker:
             result, environment = self._create(record, workspace, slack)
             if result.problem is Problem.UNCONFIRMED:
                 self._tell_unconfirmed(record, slack)
-                return True
+                return _KEEP
             segment = result.segment
             record = self._record_result(record, result)
         if slack is None:
             logger.warning("no Slack client for %s; will retry", workspace.log_fields())
-            return False
+            return _RELEASE
         if record.state == State.CREATED:
             # A full lease for the post, or LeaseLost if another process took over: either
             # way the card can't be posted by two processes.
@@ -252,8 +259,9 @@ class SubmissionWorker:
         if not record.user_told:
             self._hold(record.id)
         if not record.user_told and outcome.tell_outcome(slack, record, segment, self.deps):
-            self.deps.submissions.mark_told(record.id, owner=self.owner)
-        return False
+            self.deps.submissions.mark_told(record.id, owner=self.owner, release=True)
+            return _RELEASED
+        return _RELEASE
 
     def _create(
         self, record: SubmissionRecord, workspace: Workspace, slack: WebClient | None
@@ -313,9 +321,11 @@ class SubmissionWorker:
         )
 
     def _keep_baseline(self, submission_id: str, ids: frozenset[str] | None) -> None:
+        """Kept with the first POST's record (one write): a baseline matters only once a POST
+        may have reached Bunce."""
         if ids is not None:
-            self._hold(submission_id)
-            self.deps.submissions.keep_baseline(submission_id, ids)
+            with self._lock:
+                self._baselines[submission_id] = ids
 
     def _tell_unconfirmed(self, record: SubmissionRecord, slack: WebClient | None) -> None:
         """Bunce hasn't answered: say it's still being confirmed while we keep looking (or, for
@@ -326,7 +336,9 @@ class SubmissionWorker:
     def _before_post(self, submission_id: str) -> None:
         """Each POST is recorded (and the lease renewed) before it is sent."""
         self._hold(submission_id)
-        self.deps.submissions.mark_creating(submission_id, owner=self.owner)
+        with self._lock:
+            baseline = self._baselines.pop(submission_id, None)
+        self.deps.submissions.mark_creating(submission_id, owner=self.owner, baseline=baseline)
 
     # -- leases -------------------------------------------------------------------------------
     def _hold(self, submission_id: str) -> None:
@@ -372,3 +384,4 @@ class SubmissionWorker:
         with self._lock:
             self._running.pop(submission_id, None)
             self._renewed.pop(submission_id, None)
+            self._baselines.pop(submission_id, None)

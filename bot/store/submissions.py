@@ -260,17 +260,22 @@ class SubmissionStore:
 
     def keep_baseline(self, submission_id: str, segment_ids: frozenset[str]) -> None:
         """Record the namesakes Bunce had before the first POST; the first record stands."""
+        with database_errors("keeping a baseline"), self._engine.begin() as conn:
+            self._keep_baseline(submission_id, segment_ids, conn)
+
+    def _keep_baseline(
+        self, submission_id: str, segment_ids: frozenset[str], conn: Connection
+    ) -> None:
         values = {
             "submission_id": submission_id,
             "segment_ids": json.dumps(sorted(segment_ids)),
             "created_at": self._now(),
         }
-        with database_errors("keeping a baseline"), self._engine.begin() as conn:
-            dialect = conn.dialect.name
-            if dialect not in _INSERTS:
-                raise StoreError(f"submissions need SQLite or PostgreSQL, not {dialect}")
-            statement = _INSERTS[dialect](baselines).values(**values)
-            conn.execute(statement.on_conflict_do_nothing(index_elements=["submission_id"]))
+        dialect = conn.dialect.name
+        if dialect not in _INSERTS:
+            raise StoreError(f"submissions need SQLite or PostgreSQL, not {dialect}")
+        statement = _INSERTS[dialect](baselines).values(**values)
+        conn.execute(statement.on_conflict_do_nothing(index_elements=["submission_id"]))
 
     def baseline(self, submission_id: str) -> frozenset[str] | None:
         """What keep_baseline recorded, or None when no baseline was taken."""
@@ -282,10 +287,16 @@ class SubmissionStore:
         ids = json.loads(raw)
         return frozenset(str(i) for i in ids) if isinstance(ids, list) else None
 
-    def mark_creating(self, submission_id: str, *, owner: str) -> SubmissionRecord:
-        """Record one more create attempt, just before the POST to Bunce."""
+    def mark_creating(
+        self, submission_id: str, *, owner: str, baseline: frozenset[str] | None = None
+    ) -> SubmissionRecord:
+        """Record one more create attempt, just before the POST to Bunce, with the first
+        attempt's baseline (keep_baseline's, in the same transaction)."""
         attempts = submissions.c.attempts + 1
-        return self._mark(submission_id, owner, State.CREATING, {"attempts": attempts})
+        first: Callable[[Connection], None] | None = None
+        if baseline is not None:
+            first = functools.partial(self._keep_baseline, submission_id, baseline)
+        return self._mark(submission_id, owner, State.CREATING, {"attempts": attempts}, first)
 
     def mark_created(
         self, submission_id: str, *, owner: str, segment_id: str, segment_name: str
@@ -321,9 +332,15 @@ class SubmissionStore:
         values = {"failure": failure, "failure_message": message and message[:_MESSAGE_LIMIT]}
         return self._mark(submission_id, owner, State.FAILED, values)
 
-    def mark_told(self, submission_id: str, *, owner: str) -> SubmissionRecord:
-        """Record that the user has seen the outcome, in the modal or privately."""
-        return self._mark(submission_id, owner, None, {"user_told": True})
+    def mark_told(
+        self, submission_id: str, *, owner: str, release: bool = False
+    ) -> SubmissionRecord:
+        """Record that the user has seen the outcome, in the modal or privately; `release` also
+        gives up the lease (the last step of a finished submission: one write, not two)."""
+        values: dict[str, Any] = {"user_told": True}
+        if release:
+            values["lease_until"] = None
+        return self._mark(submission_id, owner, None, values)
 
     def stale(self, *, limit: int = 50, idle_for: float = 0.0) -> list[str]:
         """Ids of submissions that need work and that nobody holds (and, with idle_for, that
@@ -372,9 +389,15 @@ class SubmissionStore:
         return {state: found.get(state, 0) for state in State}
 
     def _mark(
-        self, submission_id: str, owner: str, target: State | None, values: dict[str, Any]
+        self,
+        submission_id: str,
+        owner: str,
+        target: State | None,
+        values: dict[str, Any],
+        first: Callable[[Connection], None] | None = None,
     ) -> SubmissionRecord:
-        """Move a held row to target (None: keep its state); LeaseLost or ValueError otherwise."""
+        """Move a held row to target (None: keep its state), after `first` in the same
+        transaction; LeaseLost or ValueError otherwise."""
         now = self._now()
         c = submissions.c
         statement = sa.update(submissions).where(c.id == submission_id, _held(owner, now))
@@ -383,6 +406,8 @@ class SubmissionStore:
             statement = statement.where(c.state.in_(sources)).values(state=target.value)
         statement = statement.values(**values, updated_at=now).returning(*submissions.c)
         with database_errors("updating a submission"), self._engine.begin() as conn:
+            if first is not None:
+                first(conn)
             row = conn.execute(statement).first()
             current = None if row is not None else self._lease_of(conn, submission_id)
         if row is not None:

@@ -830,11 +830,14 @@ def print_report(report: dict[str, Any]) -> None:
 # What profiling (py-spy, wall clock and --gil) showed when the ack budget was missed; kept
 # with the report so a FAIL line comes with its explanation (README "Performance").
 KNOWN_ACK_CAUSE = """
-  Why ack p99 can exceed 100 ms here (profiled with py-spy; README "Performance"):
-  - a closed loop of 16 keeps the 2 cores saturated (load generator and fakes included), so p99
-    is mostly queueing: the bare Bolt baseline itself is close to the limit;
-  - submissions are written to the database before their ack (the exactly-once guarantee) and
-    SQLite has a single writer, shared with ~10 small writes per background submission."""
+  Why a submit's ack still costs more than the bare Bolt app's (py-spy and yappi; README
+  "Performance"):
+  - it is recorded before the ack (the exactly-once guarantee): one write, batched with the
+    concurrent submits by one writer thread, but ~1 ms of SQLAlchemy and SQLite per row, and on
+    SQLite sharing the file's one write lock with the worker process;
+  - Bolt runs the ack on its listener pool and polls for it every 10 ms: an ack that waits for
+    the database waits a poll more (process_before_response=True measured +20% submissions; it
+    needs every listener's post-ack Slack call moved to an executor first)."""
 
 
 def git_state() -> dict[str, Any]:

@@ -153,7 +153,11 @@ def test_refusing_always_names_a_positive_wait_and_a_pause_holds_everyone() -> N
 def pg_engines(database_url: str) -> Iterator[tuple[Engine, Engine]]:
     """Two engines on one database, as two processes would have: a SQLite file (the web and the
     worker process), or PostgreSQL (skipped without it)."""
-    first, second = create_engine_for(database_url), create_engine_for(database_url)
+    yield from two_engines(database_url)
+
+
+def two_engines(url: str) -> Iterator[tuple[Engine, Engine]]:
+    first, second = create_engine_for(url), create_engine_for(url)
     init_db(first)
     yield first, second
     first.dispose()
@@ -234,11 +238,7 @@ def test_the_database_clock_is_used_when_no_clock_is_given(
 @pytest.fixture
 def postgres_engines(postgres_url: str) -> Iterator[tuple[Engine, Engine]]:
     """Two engines on PostgreSQL (the outage below is simulated in its statement runner)."""
-    first, second = create_engine_for(postgres_url), create_engine_for(postgres_url)
-    init_db(first)
-    yield first, second
-    first.dispose()
-    second.dispose()
+    yield from two_engines(postgres_url)
 
 
 def test_requests_sent_during_an_outage_count_in_the_shared_budget(

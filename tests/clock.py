@@ -1,4 +1,5 @@
-"""A clock for store tests that moves only when told to."""
+"""Clocks for tests that move only when told to: datetimes for the stores, floats like
+time.monotonic for limiters and caches."""
 
 from __future__ import annotations
 
@@ -18,3 +19,13 @@ class Clock:
 
     def tick(self, seconds: int = 1) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+class FloatClock:
+    """time.monotonic's shape, moving only when a test says so."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -21,22 +21,13 @@ from sqlalchemy.engine import Engine
 from bot.bunce.limiter import RateLimiter
 from bot.store.db import StoreError, create_engine_for, init_db
 from bot.store.ratelimit import RateStore, SharedRateLimiter
+from tests.clock import FloatClock
 from tests.conftest import running_app
 from tests.fakes.bunce import FakeBunceApi
 from tests.fakes.slack import FakeSlackApi
 from tests.harness import LIVE_KEY, state_for, wait_until
 
 BUDGET = 400
-
-
-class FloatClock:
-    """time.monotonic's shape, moving only when a test says so."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def busiest_window(times: list[float], seconds: float = 60.0) -> int:

@@ -13,16 +13,9 @@ import sqlalchemy as sa
 from bot.bunce import Segment
 from bot.bunce.errors import BunceUnavailableError
 from bot.create.namesakes import NamesakeCache
+from tests.clock import FloatClock
 from tests.harness import LIVE_KEY, Harness
 from tests.test_reliability import outcome_view, submit
-
-
-class FloatClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def segment(sid: str, name: str) -> Segment:

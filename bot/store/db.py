@@ -223,7 +223,7 @@ class GroupCommit(Generic[T, R]):
             futures = [future for _, future in batch]
             try:
                 results = self._write([item for item, _ in batch])
-            except BaseException as error:  # each waiting caller gets the batch's error
+            except Exception as error:  # each waiting caller gets the batch's error
                 for future in futures:
                     future.set_exception(error)
                 continue

@@ -480,6 +480,8 @@ def test_a_segment_made_with_new_segment_comes_back_chosen(harness: Harness) -> 
     )
     assert select["initial_option"]["value"] == segment["id"]
     assert again["blocks"][0]["text"]["text"].startswith("*2 valid*")  # the customers found
+    # The form on top is told after the one under it is updated: wait for it too.
+    wait_until(lambda: "chosen in *Add customers*" in json.dumps(harness.slack.views[pushed["id"]]))
     result = harness.slack.sent_view(pushed["id"])
     assert "chosen in *Add customers*" in json.dumps(result)
 

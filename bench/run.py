@@ -69,6 +69,7 @@ from bench.world import (
     start_server,
     start_worker,
 )
+from bot.bunce.limiter import DEFAULT_PER_MINUTE
 from tests.harness import CHANNEL, LIVE_KEY, SIGNING_SECRET, TEAM, TOKENS, USER, state_for
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
@@ -89,7 +90,7 @@ SCALE_OUT_RATIO = 1.3
 # Bunce slow, as in production: the worker process then mostly waits, so the comparison is of the
 # web processes (at 0 ms its creates take a quarter of this machine's CPU during the flood).
 SCALE_OUT_BUNCE_MS = 2000
-BUNCE_PER_MINUTE = 400  # the app's default budget (BUNCE_RATE_PER_MINUTE), unchanged here
+BUNCE_PER_MINUTE = DEFAULT_PER_MINUTE  # the app's budget (BUNCE_RATE_PER_MINUTE), unchanged here
 OTHER_LOAD_WARNING_PCT = 10.0
 
 

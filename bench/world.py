@@ -218,6 +218,23 @@ def _stop_with_parent() -> None:
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def spawn(argv: list[str], env: dict[str, str], log_dir: Path, url: str) -> Served:
+    """A process of the app in its own group (stop() ends its children too), its output in
+    log_dir, stopped with the benchmark if the benchmark dies."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    spawned = time.monotonic()
+    process = subprocess.Popen(
+        argv,
+        cwd=log_dir,
+        env=env,
+        stdout=(log_dir / "stdout.log").open("wb"),
+        stderr=(log_dir / "stderr.log").open("wb"),
+        start_new_session=True,
+        preexec_fn=_stop_with_parent,
+    )
+    return Served(process, url, log_dir, spawned)
+
+
 def start_server(
     argv: list[str],
     env: dict[str, str],
@@ -227,19 +244,8 @@ def start_server(
     need_200: bool,
     timeout: float,
 ) -> Served:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    spawned = time.monotonic()
-    process = subprocess.Popen(
-        argv,
-        cwd=log_dir,
-        env=env,
-        stdout=(log_dir / "stdout.log").open("wb"),
-        stderr=(log_dir / "stderr.log").open("wb"),
-        start_new_session=True,  # its own process group: stop() can end workers too
-        preexec_fn=_stop_with_parent,
-    )
-    url = f"http://127.0.0.1:{port}"
-    served = Served(process, url, log_dir, spawned)
+    served = spawn(argv, env, log_dir, f"http://127.0.0.1:{port}")
+    url, process = served.url, served.process
     try:
         served.ready = wait_ready(url + "/healthz", process, timeout, need_200)
     except Exception:
@@ -266,19 +272,9 @@ def start_worker(env: dict[str, str], log_dir: Path, timeout: float = 30) -> Ser
     command = procfile_line("worker")
     if command is None:
         return None
-    log_dir.mkdir(parents=True, exist_ok=True)
-    spawned = time.monotonic()
-    process = subprocess.Popen(
-        ["bash", "-c", exec_line(command)],
-        cwd=log_dir,
-        env=env,
-        stdout=(log_dir / "stdout.log").open("wb"),
-        stderr=(log_dir / "stderr.log").open("wb"),
-        start_new_session=True,
-        preexec_fn=_stop_with_parent,
-    )
-    served = Served(process, "", log_dir, spawned)
-    deadline = spawned + timeout
+    served = spawn(["bash", "-c", exec_line(command)], env, log_dir, url="")
+    process = served.process
+    deadline = served.spawned + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if WORKER_READY in (log_dir / "stderr.log").read_bytes():
             served.ready = time.monotonic()

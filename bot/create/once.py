@@ -268,11 +268,13 @@ class _Look:
         return _UNKNOWN if new_namesakes else None
 
     def walk(self) -> Iterator[Segment]:
-        policy = self.policy
-        return self.client.iter_segments(
-            per_page=policy.list_per_page,
-            max_segments=policy.list_per_page * policy.list_max_pages,
-        )
+        return walk_segments(self.client, self.policy)
+
+
+def walk_segments(client: BunceClient, policy: Policy) -> Iterator[Segment]:
+    """Every segment of the key's workspace, page by page, within the policy's page cap."""
+    per_page = policy.list_per_page
+    return client.iter_segments(per_page=per_page, max_segments=per_page * policy.list_max_pages)
 
 
 def _same_name(a: str, b: str) -> bool:

@@ -15,13 +15,13 @@ Three ways to run (docs/ARCHITECTURE.md, "Where submissions are worked"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future, wait
 from typing import Any
 
@@ -31,7 +31,7 @@ from bot.bunce import Segment
 from bot.create import outcome
 from bot.create.deps import CreateDeps
 from bot.create.form import CreateResult, Problem
-from bot.create.once import Hooks, Policy, create_once
+from bot.create.once import Hooks, Policy, create_once, walk_segments
 from bot.create.outcome import form_of, segment_from_record
 from bot.slack.clients import ClientFor
 from bot.store.db import StoreError
@@ -93,6 +93,11 @@ class SubmissionWorker:
         self._recovery: threading.Thread | None = None
 
     @property
+    def polls(self) -> bool:
+        """This is the worker process: it polls for new submissions and says it is alive."""
+        return self.poll_seconds is not None
+
+    @property
     def owner_for_new(self) -> str | None:
         """Who a newly recorded submission is leased to: us, or nobody when a worker process
         takes it (then `submit` leaves it alone)."""
@@ -119,7 +124,7 @@ class SubmissionWorker:
             self._release(submission_id)
         if self._recovery is not None:
             self._recovery.join(timeout=grace)
-        if self.poll_seconds:
+        if self.polls:
             try:
                 self.deps.submissions.forget_worker(self.owner)
             except StoreError:
@@ -177,7 +182,7 @@ class SubmissionWorker:
                     record.id,
                     self.grace,
                 )
-            elif self.poll_seconds is None:
+            elif not self.polls:
                 logger.info("resuming submission id=%s state=%s", record.id, record.state)
             self.submit(record)
             resumed += 1
@@ -190,14 +195,14 @@ class SubmissionWorker:
         beaten = float("-inf")
         while not self._stopping.is_set():
             try:
-                if self.poll_seconds and time.monotonic() - beaten >= BEAT_SECONDS:
+                if self.polls and time.monotonic() - beaten >= BEAT_SECONDS:
                     self.deps.submissions.beat(self.owner)
                     beaten = time.monotonic()
                 found = self.recover_once()
             except StoreError:
                 logger.warning("recovery scan failed: database unavailable")
                 found = 0
-            if not (found and self.poll_seconds):  # a worker looks again at once after a find
+            if not (found and self.polls):  # a worker looks again at once after a find
                 self._stopping.wait(interval)
 
     def _run(self, record: SubmissionRecord, client: WebClient | None) -> None:
@@ -271,13 +276,7 @@ class SubmissionWorker:
             return CreateResult(problem=Problem.NOT_CONNECTED), "live"
         resume = record.state == State.CREATING
         client = self.deps.bunce.for_key(key.key)
-
-        def walk() -> Iterator[Segment]:
-            per_page = self.policy.list_per_page
-            return client.iter_segments(
-                per_page=per_page, max_segments=per_page * self.policy.list_max_pages
-            )
-
+        walk = functools.partial(walk_segments, client, self.policy)
         hooks = Hooks(
             before_post=lambda: self._before_post(record.id),
             keep_baseline=lambda ids: self._keep_baseline(record.id, ids),
